@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem's invariant walker: checks the equations written on struct mspan,
+ * struct mcache and the mheap, each under the lock that makes it hold.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": check: " fmt
+
+#include <linux/bitmap.h>
+#include <linux/module.h>
+
+#include "internal.h"
+
+#define CHECK(cond, fmt, ...)						\
+	do {								\
+		if (unlikely(!(cond))) {				\
+			pr_err(fmt "\n", ##__VA_ARGS__);		\
+			bad++;						\
+		}							\
+	} while (0)
+
+/* One span of an mcentral list: its bitmaps, counts and page map entries. */
+static int check_small_span(struct mspan *s, unsigned int sc, bool full)
+{
+	unsigned int i, nlive;
+	int bad = 0;
+
+	CHECK(READ_ONCE(s->state) == MSPAN_SMALL, "class %u span state %u", sc, s->state);
+	CHECK(s->spanclass == sc, "span on class %u list has class %u", sc, s->spanclass);
+	CHECK(s->alloc_count == bitmap_weight(s->alloc_bits, s->nelems),
+	      "class %u span alloc_count %u != popcount(alloc_bits) %u", sc,
+	      s->alloc_count, bitmap_weight(s->alloc_bits, s->nelems));
+	CHECK(full == (s->alloc_count == s->nelems), "class %u span on the wrong list (%u/%u)",
+	      sc, s->alloc_count, s->nelems);
+	if (sc != GOMEM_TINY_SPANCLASS) {
+		nlive = bitmap_weight(s->live_bits, s->nelems);
+		CHECK(bitmap_subset(s->live_bits, s->alloc_bits, s->nelems),
+		      "class %u span: a live object is not allocated", sc);
+		CHECK(nlive <= s->alloc_count, "class %u span: %u live > %u allocated", sc,
+		      nlive, s->alloc_count);
+	}
+	for (i = 0; i < s->npages; i++)
+		CHECK(gomem_span_of((void *)(s->base + i * GOMEM_PAGE_SIZE)) == s,
+		      "class %u span page %u not mapped to its span", sc, i);
+	return bad;
+}
+
+static int check_centrals(void)
+{
+	unsigned int sc;
+	int bad = 0;
+
+	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
+		struct mcentral *mc = &gomem_central[sc];
+		unsigned long flags, n = 0;
+		struct mspan *s;
+
+		raw_spin_lock_irqsave(&mc->lock, flags);
+		list_for_each_entry(s, &mc->partial, node) {
+			bad += check_small_span(s, sc, false);
+			n++;
+		}
+		list_for_each_entry(s, &mc->full, node) {
+			bad += check_small_span(s, sc, true);
+			n++;
+		}
+		CHECK(n == mc->nspans, "class %u has %lu spans listed, nspans %lu", sc, n,
+		      mc->nspans);
+		raw_spin_unlock_irqrestore(&mc->lock, flags);
+	}
+	return bad;
+}
+
+/* Every page of every arena belongs to exactly one span or free run. */
+static int check_heap(void)
+{
+	unsigned long flags, inuse = 0, sys = 0;
+	struct gomem_arena *arena;
+	unsigned int i, narenas = 0;
+	int bad = 0;
+
+	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+	list_for_each_entry(arena, &gomem_heap.arenas, node) {
+		unsigned int p = 0, arena_inuse = 0;
+
+		narenas++;
+		sys += PAGE_SIZE << arena->order;
+		while (p < arena->npages) {
+			unsigned long addr = arena->base + (unsigned long)p * GOMEM_PAGE_SIZE;
+			struct mspan *s = gomem_span_of((void *)addr);
+
+			if (!s || s->base != addr || !s->npages ||
+			    p + s->npages > arena->npages || s->arena != arena) {
+				CHECK(0, "arena page %u: no span starts there", p);
+				break;
+			}
+			if (s->state == MSPAN_FREE) {
+				CHECK(gomem_span_of((void *)(addr + (s->npages - 1) *
+						    GOMEM_PAGE_SIZE)) == s,
+				      "free run's last page not mapped to it");
+			} else {
+				CHECK(s->state == MSPAN_SMALL || s->state == MSPAN_LARGE ||
+				      s->state == MSPAN_FREEING,
+				      "span in arena has state %u", s->state);
+				arena_inuse += s->npages;
+			}
+			p += s->npages;
+		}
+		CHECK(arena_inuse == arena->inuse_pages, "arena inuse_pages %u, spans hold %u",
+		      arena->inuse_pages, arena_inuse);
+		inuse += (unsigned long)arena_inuse * GOMEM_PAGE_SIZE;
+	}
+	for (i = 0; i < GOMEM_FREE_LISTS; i++) {
+		struct mspan *run;
+
+		list_for_each_entry(run, &gomem_heap.free[i], node) {
+			CHECK(run->state == MSPAN_FREE, "free list %u holds a span in state %u",
+			      i, run->state);
+			CHECK(min_t(unsigned int, run->npages, GOMEM_FREE_LISTS) == i + 1,
+			      "run of %u pages on free list %u", run->npages, i);
+		}
+	}
+	CHECK(narenas == gomem_heap.narenas, "%u arenas listed, narenas %lu", narenas,
+	      gomem_heap.narenas);
+	CHECK(sys == gomem_heap.heap_sys, "arenas hold %lu bytes, heap_sys %lu", sys,
+	      gomem_heap.heap_sys);
+	CHECK(inuse == gomem_heap.heap_inuse, "spans hold %lu bytes, heap_inuse %lu", inuse,
+	      gomem_heap.heap_inuse);
+	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+	return bad;
+}
+
+/* This CPU's caches: counts within bounds, each object allocated and not live. */
+static int check_local_caches(void)
+{
+	struct gomem_pcpu *pc;
+	unsigned long flags;
+	unsigned int ctx, sc, i;
+	int bad = 0;
+
+	local_irq_save(flags);
+	pc = this_cpu_ptr(&gomem_pcpu);
+	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
+		struct mcache *c = pc->ctx[ctx];
+
+		for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
+			struct mcache_class *cc = &c->cls[sc];
+
+			CHECK(cc->count <= cc->cap, "cache class %u count %u > cap %u", sc,
+			      cc->count, cc->cap);
+			for (i = 0; i < cc->count && i < cc->cap; i++) {
+				struct mspan *s = cc->objs[i].span;
+				unsigned int idx = gomem_obj_index(s, (unsigned long)cc->objs[i].obj);
+
+				CHECK(s->spanclass == sc && idx < s->nelems,
+				      "cache class %u holds a foreign object", sc);
+				CHECK(test_bit(idx, s->alloc_bits),
+				      "cache class %u holds an object not allocated", sc);
+				if (sc != GOMEM_TINY_SPANCLASS)
+					CHECK(!test_bit(idx, s->live_bits),
+					      "cache class %u holds a live object", sc);
+			}
+		}
+	}
+	local_irq_restore(flags);
+	return bad;
+}
+
+/**
+ * gomem_check_heap() - check gomem's invariants
+ *
+ * Walks every mcentral's spans, every arena's pages and this CPU's caches,
+ * each under its lock, and prints each violation found. Safe while other
+ * CPUs allocate and free.
+ *
+ * Context: process context; takes every mcentral lock and the mheap lock in turn.
+ * Return: the number of violations, 0 when the heap is consistent.
+ */
+int gomem_check_heap(void)
+{
+	return check_centrals() + check_heap() + check_local_caches();
+}
+EXPORT_SYMBOL_NS_GPL(gomem_check_heap, GOMEM_INTERNAL);

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gomem - Go's runtime memory allocator as a kernel allocator for modules.
+ *
+ * The public interface. Link a client module against gomem's Module.symvers
+ * (KBUILD_EXTRA_SYMBOLS) and include this header. See Documentation/gomem.rst.
+ */
+#ifndef _GOMEM_H
+#define _GOMEM_H
+
+#include <linux/types.h>
+#include <linux/gfp.h>
+
+/* Largest object size served from a size class; larger ones take whole pages. */
+#define GOMEM_MAX_SMALL_OBJECT	32768
+
+/* Number of size classes, class 0 (large objects) included. */
+#define GOMEM_NUM_CLASSES	68
+
+void *gomem_alloc(size_t size, gfp_t gfp) __malloc;
+void *gomem_zalloc(size_t size, gfp_t gfp) __malloc;
+void gomem_free(const void *ptr);
+size_t gomem_usable_size(const void *ptr);
+void *gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp);
+
+/**
+ * struct gomem_class_stats - counters of one size class
+ * @size: object size of the class in bytes (0 for class 0, large objects)
+ * @mallocs: objects of this class allocated since load
+ * @frees: objects of this class freed since load
+ */
+struct gomem_class_stats {
+	u64 size;
+	u64 mallocs;
+	u64 frees;
+};
+
+/**
+ * struct gomem_memstats - allocator statistics, after Go's runtime.MemStats
+ * @alloc: bytes of live objects, each counted at its usable size
+ * @total_alloc: bytes allocated since load (same measure, never decreases)
+ * @sys: bytes obtained from the page allocator and still held, metadata included
+ * @mallocs: objects allocated since load (tiny objects included)
+ * @frees: objects freed since load
+ * @heap_alloc: same as @alloc
+ * @heap_sys: bytes of heap arenas held
+ * @heap_idle: bytes of heap arenas in no span
+ * @heap_inuse: bytes of heap arenas in spans
+ * @heap_released: bytes of heap arenas returned to the page allocator since load
+ * @heap_objects: live objects (@mallocs - @frees)
+ * @mspan_inuse: bytes of span structures in use
+ * @mspan_sys: bytes obtained for span structures
+ * @mcache_inuse: bytes of per-CPU caches in use
+ * @mcache_sys: bytes obtained for per-CPU caches
+ * @other_sys: bytes of other metadata (page map, arena records, tiny masks)
+ * @large_mallocs: large objects (> %GOMEM_MAX_SMALL_OBJECT) allocated
+ * @large_frees: large objects freed
+ * @large_bytes: bytes of live large objects
+ * @tiny_allocs: tiny objects (under 16 bytes) allocated
+ * @by_size: per-class counters; index 0 holds nothing (large objects are above)
+ */
+struct gomem_memstats {
+	u64 alloc;
+	u64 total_alloc;
+	u64 sys;
+	u64 mallocs;
+	u64 frees;
+	u64 heap_alloc;
+	u64 heap_sys;
+	u64 heap_idle;
+	u64 heap_inuse;
+	u64 heap_released;
+	u64 heap_objects;
+	u64 mspan_inuse;
+	u64 mspan_sys;
+	u64 mcache_inuse;
+	u64 mcache_sys;
+	u64 other_sys;
+	u64 large_mallocs;
+	u64 large_frees;
+	u64 large_bytes;
+	u64 tiny_allocs;
+	struct gomem_class_stats by_size[GOMEM_NUM_CLASSES];
+};
+
+void gomem_read_memstats(struct gomem_memstats *ms);
+
+#endif /* _GOMEM_H */

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * gomem internals: spans, the page map, mcentral, mheap and the per-CPU mcache.
+ * The allocation and free walks are described at the top of malloc.c.
+ *
+ * Lock order (outermost first); no path holds two mcentral locks at once, and
+ * no path holds an mcentral lock and the mheap lock together:
+ *
+ *   mcentral.lock   raw, IRQ-safe. Guards one span class: its partial and full
+ *                   lists and, for every span of the class, alloc_bits,
+ *                   alloc_cache, freeindex and alloc_count.
+ *   mheap.lock      raw, IRQ-safe. Guards free runs, arenas, span states and
+ *                   page-map writes, and the heap byte counters.
+ *   fixalloc.lock   raw, IRQ-safe, a leaf. Guards one metadata pool.
+ *
+ * The per-CPU caches take no lock: each context (task, softirq, hardirq) of
+ * each CPU has its own mcache, used only with preemption disabled.
+ * All locks are raw spinlocks so that PREEMPT_RT allows them under
+ * preempt_disable(); no page is allocated or freed while one is held.
+ */
+#ifndef _GOMEM_INTERNAL_H
+#define _GOMEM_INTERNAL_H
+
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/list.h>
+#include <linux/percpu.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+
+#include "gomem.h"
+#include "sizeclasses.h"
+
+#define GOMEM_TINY_SIZE		16
+/* Span class of the 16-byte blocks the tiny allocator packs; after the size classes. */
+#define GOMEM_TINY_SPANCLASS	GOMEM_NUM_SIZE_CLASSES
+#define GOMEM_NUM_SPANCLASSES	(GOMEM_NUM_SIZE_CLASSES + 1)
+/* Tiny block mask: bits 0-15 live object starts, bits 17-31 object ends. */
+#define GOMEM_TINY_HELD		BIT(16)	/* the block is some mcache's current block */
+#define GOMEM_TINY_LIVE_MASK	0xffffU
+#define GOMEM_BITMAP_LONGS	BITS_TO_LONGS(GOMEM_MAX_OBJS_PER_SPAN)
+
+/* Per-CPU cache contexts: an interrupt never uses the cache it interrupted. */
+enum gomem_ctx { GOMEM_CTX_TASK, GOMEM_CTX_SOFTIRQ, GOMEM_CTX_HARDIRQ, GOMEM_NR_CTX };
+
+enum mspan_state {
+	MSPAN_DEAD,	/* struct unused (in a fixalloc pool) */
+	MSPAN_FREE,	/* a free run of pages in the mheap */
+	MSPAN_SMALL,	/* objects of one size class, owned by an mcentral */
+	MSPAN_LARGE,	/* one large object */
+	MSPAN_FREEING,	/* a large span claimed by gomem_free(), on its way to the mheap */
+};
+
+struct gomem_arena;
+
+/*
+ * struct mspan - a run of gomem pages.
+ *
+ * Invariants (checked by gomem_check_heap()):
+ *   alloc_count == popcount(alloc_bits)
+ *   live objects == popcount(live_bits) <= alloc_count (small spans)
+ *   an object is in a per-CPU cache iff its alloc bit is set and its live bit clear
+ *   for every page p of an in-use span, page_map[p] == span;
+ *   for a free run, page_map[first] == page_map[last] == run, interior pages NULL.
+ */
+struct mspan {
+	/* Constant while the span is in use; read without locks by gomem_free(). */
+	unsigned long base;		/* address of the first byte */
+	unsigned int npages;		/* gomem pages */
+	u32 state;			/* enum mspan_state; mheap.lock, or cmpxchg from LARGE */
+	u8 spanclass;			/* size class, or GOMEM_TINY_SPANCLASS; 0 for large */
+	u8 pool;			/* fixalloc pool this struct came from */
+	u8 list;			/* mcentral list it is on (mcentral.lock) */
+	u16 nelems;			/* objects in the span */
+	u32 elemsize;			/* object size */
+	u32 divmagic;			/* (off * divmagic) >> 32 == off / elemsize */
+	struct gomem_arena *arena;	/* arena holding the pages */
+	struct list_head node;		/* mcentral list (mcentral.lock) or free list (mheap.lock) */
+
+	/* Go's allocation state: mcentral.lock of spanclass. */
+	u16 freeindex;			/* objects below are not looked at by refill */
+	u16 alloc_count;		/* objects handed out of the span */
+	u64 alloc_cache;		/* ~alloc_bits from freeindex, for ctz */
+	unsigned long *alloc_bits;	/* 1: handed out (to a caller or an mcache) */
+
+	/* 1: held by a caller. Atomic bitops from any CPU, no lock. */
+	unsigned long *live_bits;
+	/* Tiny spans: one mask per 16-byte block (atomics, no lock). */
+	atomic_t *tiny_masks;
+	unsigned long bits[];		/* storage of alloc_bits and live_bits */
+};
+
+/* struct gomem_arena - one chunk from alloc_pages, carved into spans (mheap.lock). */
+struct gomem_arena {
+	struct list_head node;		/* mheap.arenas */
+	unsigned long base;		/* page_address() of the chunk */
+	unsigned int npages;		/* gomem pages */
+	unsigned int order;		/* kernel page order of the chunk */
+	unsigned int inuse_pages;	/* gomem pages in in-use spans */
+};
+
+/* struct gomem_cobj - an object held by a per-CPU cache, with its span. */
+struct gomem_cobj {
+	void *obj;
+	struct mspan *span;
+};
+
+/* struct mcache_class - one span class's objects in an mcache (a stack). */
+struct mcache_class {
+	u16 count;			/* objects held */
+	u16 cap;			/* room in objs[] */
+	u16 batch;			/* objects moved per refill or flush */
+	struct gomem_cobj *objs;	/* points into mcache.pool */
+};
+
+/*
+ * struct mcache - a per-CPU, per-context cache: Go's mcache, holding objects
+ * rather than spans (see malloc.c). Touched only by its CPU in its context
+ * with preemption disabled, or by the CPU-hotplug "dead" callback and module
+ * exit when nobody else can. Invariant per class: 0 <= count <= cap.
+ */
+struct mcache {
+	struct mcache_class cls[GOMEM_NUM_SPANCLASSES];
+	/* Tiny allocator: the current 16-byte block. */
+	unsigned long tiny;		/* block address, 0 if none */
+	atomic_t *tiny_mask;		/* its mask */
+	struct mspan *tiny_span;	/* its span */
+	unsigned int tiny_offset;	/* next free byte in the block */
+	/* Counters of this context, summed on read. */
+	u64 mallocs[GOMEM_NUM_SPANCLASSES];
+	u64 frees[GOMEM_NUM_SPANCLASSES];
+	u64 tiny_allocs;
+	u64 tiny_frees;
+	u64 tiny_alloc_bytes;
+	u64 tiny_free_bytes;
+	u64 large_alloc_bytes;
+	u64 large_free_bytes;
+	struct gomem_cobj pool[];
+};
+
+/* struct gomem_pcpu - the per-CPU pointers to a CPU's caches. */
+struct gomem_pcpu {
+	struct mcache *ctx[GOMEM_NR_CTX];
+};
+
+/* struct mcentral - the spans of one span class. */
+struct mcentral {
+	raw_spinlock_t lock;
+	struct list_head partial;	/* spans with free objects */
+	struct list_head full;		/* spans with none */
+	unsigned long nspans;		/* spans of this class */
+} ____cacheline_aligned_in_smp;
+
+/* A pool of fixed-size metadata objects, carved from whole kernel pages. */
+struct gomem_fixalloc {
+	raw_spinlock_t lock;
+	const char *name;
+	unsigned int size;
+	void *free;			/* free chunks, linked through their first word */
+	unsigned long chunk;		/* carve position in the newest page */
+	unsigned int left;		/* chunks left in it */
+	struct list_head pages;		/* all pages, for module exit */
+	unsigned long inuse;		/* chunks in use */
+	unsigned long sys;		/* bytes of pages held */
+};
+
+enum gomem_pool {
+	GOMEM_POOL_SPAN0,		/* spans without bitmaps: free runs, large */
+	GOMEM_POOL_SPAN1,		/* bitmaps of 1, 2, 4, 8, 16 longs */
+	GOMEM_POOL_SPAN2,
+	GOMEM_POOL_SPAN4,
+	GOMEM_POOL_SPAN8,
+	GOMEM_POOL_SPAN16,
+	GOMEM_POOL_ARENA,
+	GOMEM_POOL_TINYMASK,
+	GOMEM_NR_POOLS,
+};
+
+#define GOMEM_FREE_LISTS	128	/* free runs of n pages on free[n - 1], larger on the last */
+
+struct mheap {
+	raw_spinlock_t lock;
+	struct list_head free[GOMEM_FREE_LISTS];	/* free runs by npages */
+	struct list_head arenas;
+	/* Byte counters (mheap.lock; read racily by statistics). */
+	unsigned long heap_sys;		/* bytes of arenas held */
+	unsigned long heap_inuse;	/* bytes in in-use spans */
+	unsigned long released;		/* bytes of arenas returned since load */
+	unsigned long narenas;		/* arenas held */
+};
+
+/* Error kinds reported by gomem_report(). */
+enum gomem_error {
+	GOMEM_ERR_INVALID_FREE,		/* not a gomem object, or an interior pointer */
+	GOMEM_ERR_DOUBLE_FREE,		/* an object that is not live */
+	GOMEM_ERR_NMI,			/* called from NMI context */
+	GOMEM_ERR_CORRUPT,		/* internal inconsistency */
+	GOMEM_NR_ERRORS,
+};
+
+extern struct mheap gomem_heap;
+extern struct mcentral gomem_central[GOMEM_NUM_SPANCLASSES];
+extern struct gomem_fixalloc gomem_pools[GOMEM_NR_POOLS];
+DECLARE_PER_CPU(struct gomem_pcpu, gomem_pcpu);
+extern atomic_long_t gomem_errors[GOMEM_NR_ERRORS];
+extern bool gomem_tiny_enabled;
+extern unsigned long gomem_retain_bytes;
+
+/* mheap.c */
+int gomem_heap_init(unsigned long initial_bytes);
+void gomem_heap_exit(void);
+struct mspan *gomem_span_of(const void *p);
+struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_t gfp);
+void gomem_heap_free(struct mspan *s);
+void gomem_heap_scavenge(bool all_idle);
+void *gomem_fixalloc_alloc(struct gomem_fixalloc *f, gfp_t gfp);
+void gomem_fixalloc_free(struct gomem_fixalloc *f, void *p);
+unsigned long gomem_max_large_pages(void);
+unsigned long gomem_heap_map_bytes(void);
+
+/* mcentral.c */
+void gomem_central_init(void);
+unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsigned int n);
+void gomem_central_add_span(unsigned int sc, struct mspan *s);
+void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int n);
+
+/* mcache.c */
+int gomem_mcache_init(void);
+void gomem_mcache_exit(void);
+void gomem_mcache_flush(struct mcache *c, unsigned int sc, unsigned int n);
+void gomem_mcache_drain(struct mcache *c);
+void gomem_mcache_drain_cpu(unsigned int cpu);
+void gomem_tiny_release(struct mcache *c, struct mspan *s, unsigned long block);
+void gomem_tiny_retire(struct mcache *c);
+unsigned long gomem_mcache_bytes(void);
+
+/* malloc.c */
+void gomem_report(enum gomem_error err, const void *p, struct mspan *s);
+
+/* check.c, proc.c */
+int gomem_check_heap(void);
+int gomem_proc_init(void);
+void gomem_proc_exit(void);
+
+/* Exported for gomem's own KUnit suites only (namespace GOMEM_INTERNAL). */
+void gomem_drain_local(void);
+void gomem_scavenge(void);
+long gomem_error_count(enum gomem_error err);
+unsigned long gomem_heap_sys_bytes(void);
+
+/* The object index of p in s; exact for offsets inside the span. */
+static __always_inline unsigned int gomem_obj_index(const struct mspan *s, unsigned long p)
+{
+	return (unsigned int)(((u64)(p - s->base) * s->divmagic) >> 32);
+}
+
+#endif /* _GOMEM_INTERNAL_H */

@@ -1,0 +1,723 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem - Go's runtime memory allocator, as a kernel allocator for modules.
+ *
+ * This file owns the public entry points and their fast paths. The levels of
+ * the hierarchy each have a file: mcache.c (per-CPU caches), mcentral.c
+ * (per-class span lists), mheap.c (arenas, spans, page map). Locks are
+ * described once, at the top of internal.h.
+ *
+ * Allocation walk, gomem_alloc(size, gfp):
+ *
+ *  1. Size 0 returns &gomem_zerobase, one shared address, as Go's zerobase.
+ *  2. Sizes under 16 bytes (when the tiny allocator is on) are packed into
+ *     the CPU's current 16-byte tiny block, aligned as Go aligns them (8 for
+ *     multiples of 8, 4 for multiples of 4, 2 for even sizes). A block that
+ *     cannot take the object is replaced by a fresh one, taken as an object
+ *     of the tiny span class by the steps below.
+ *  3. Other sizes up to 32 KiB round up to a size class (gomem_size_to_class).
+ *     The CPU's mcache for the current context pops an object of that class;
+ *     this fast path takes no lock and no atomic on the cache.
+ *  4. If the mcache has none, it refills a batch from the class's mcentral,
+ *     which hands out objects of its partial spans (alloc_cache, ctz).
+ *  5. If the mcentral has no partial span, the mheap carves a span of
+ *     class_to_npages pages from a free run of an arena.
+ *  6. If the mheap has no free run large enough, it takes an arena from the
+ *     page allocator with the caller's gfp (only now, with preemption
+ *     enabled and no lock held, may the call sleep), then retries from 3.
+ *  7. Sizes over 32 KiB take a span of whole gomem pages straight from the
+ *     mheap (steps 5-6).
+ *
+ * Free walk, gomem_free(ptr) - the reverse way:
+ *
+ *  1. NULL and &gomem_zerobase are ignored.
+ *  2. The page map gives the span of ptr; no span, or a pointer that is not
+ *     the start of a live object, is reported and ignored.
+ *  3. A small object's live bit is cleared (the exact double-free check) and
+ *     the object pushed on the freeing CPU's mcache, whichever CPU
+ *     allocated it.
+ *  4. A full mcache flushes its oldest half to the mcentral, which clears
+ *     the objects' alloc bits; a span with no object left goes to the mheap.
+ *  5. A tiny object clears its bit in its block's mask; the last one out of
+ *     a block no cache holds releases the block as in 3.
+ *  6. A large object's span goes to the mheap directly.
+ *  7. The mheap coalesces free runs; an arena with nothing in use goes back
+ *     to the page allocator from the scavenger work item once the idle heap
+ *     exceeds the retain_kb module parameter.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/hardirq.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/overflow.h>
+#include <linux/preempt.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <kunit/resource.h>
+#include <kunit/test.h>
+#endif
+
+#include "internal.h"
+
+bool gomem_tiny_enabled = true;
+module_param_named(tiny, gomem_tiny_enabled, bool, 0444);
+MODULE_PARM_DESC(tiny, "Pack objects under 16 bytes into 16-byte blocks (default: on)");
+
+static unsigned long initial_heap_kb;
+module_param(initial_heap_kb, ulong, 0444);
+MODULE_PARM_DESC(initial_heap_kb,
+		 "Heap to take from the page allocator at load, in KiB, also retained (default: 0)");
+
+static unsigned long retain_kb = 4096;
+module_param(retain_kb, ulong, 0444);
+MODULE_PARM_DESC(retain_kb,
+		 "Idle heap kept rather than returned to the page allocator, in KiB (default: 4096)");
+
+unsigned long gomem_retain_bytes;
+atomic_long_t gomem_errors[GOMEM_NR_ERRORS];
+static unsigned long gomem_warned;
+
+/* The address of every zero-size object (Go's zerobase). */
+static u64 gomem_zerobase;
+
+/* Requests gomem refuses: it serves only directly mapped normal memory. */
+#define GOMEM_GFP_REFUSED	(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM)
+
+static const char * const gomem_error_names[] = {
+	[GOMEM_ERR_INVALID_FREE]	= "invalid pointer",
+	[GOMEM_ERR_DOUBLE_FREE]		= "double free (object not live)",
+	[GOMEM_ERR_NMI]			= "call from NMI context",
+	[GOMEM_ERR_CORRUPT]		= "internal corruption",
+};
+static_assert(ARRAY_SIZE(gomem_error_names) == GOMEM_NR_ERRORS);
+
+/* === Error reports === */
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * A KUnit case that provokes errors on purpose adds a resource named
+ * "gomem_errors" (an atomic_long_t) to its test; reports made by its task
+ * are counted there instead of printed (as SLUB does for slub_kunit).
+ */
+static bool gomem_kunit_claims(void)
+{
+	struct kunit_resource *res;
+	struct kunit *test = current->kunit_test;
+
+	if (likely(!test) || !in_task())
+		return false;
+	res = kunit_find_named_resource(test, "gomem_errors");
+	if (!res)
+		return false;
+	atomic_long_inc(res->data);
+	kunit_put_resource(res);
+	return true;
+}
+#else
+static bool gomem_kunit_claims(void)
+{
+	return false;
+}
+#endif
+
+/**
+ * gomem_report() - count and report a bad call or an inconsistency
+ * @err: what went wrong
+ * @p: the pointer concerned
+ * @s: its span, or NULL
+ *
+ * The first report of each kind is a WARN (with a backtrace), later ones are
+ * rate-limited errors. The caller then ignores the request.
+ *
+ * Context: any context.
+ */
+void gomem_report(enum gomem_error err, const void *p, struct mspan *s)
+{
+	atomic_long_inc(&gomem_errors[err]);
+	if (gomem_kunit_claims())
+		return;
+	if (!test_and_set_bit(err, &gomem_warned))
+		WARN(1, "gomem: %s: %p (span class %d, state %d), ignored\n",
+		     gomem_error_names[err], p, s ? s->spanclass : -1,
+		     s ? (int)READ_ONCE(s->state) : -1);
+	else
+		pr_err_ratelimited("%s: %p, ignored\n", gomem_error_names[err], p);
+}
+
+/* === Per-CPU cache access === */
+
+/* The cache of this CPU for the current context. Preemption must be off. */
+static __always_inline struct mcache *gomem_mcache_current(void)
+{
+	unsigned int ctx = GOMEM_CTX_TASK;
+
+	if (in_hardirq())
+		ctx = GOMEM_CTX_HARDIRQ;
+	else if (in_serving_softirq())
+		ctx = GOMEM_CTX_SOFTIRQ;
+	return this_cpu_read(gomem_pcpu.ctx[ctx]);
+}
+
+/* Disable preemption and return the current cache; undo with preempt_enable(). */
+static __always_inline struct mcache *gomem_mcache_get(void)
+{
+	preempt_disable();
+	return gomem_mcache_current();
+}
+
+/* === Small objects === */
+
+/*
+ * Refill class @sc of the current cache (mcentral, then mheap, then page
+ * allocator). Entered with preemption disabled. Returns the cache, with at
+ * least one object of @sc and preemption still disabled; or NULL, with
+ * preemption enabled. May sleep if @gfp allows, with preemption enabled.
+ */
+static noinline struct mcache *gomem_refill(unsigned int sc, gfp_t gfp)
+{
+	unsigned int npages = gomem_class_to_npages[sc == GOMEM_TINY_SPANCLASS ? 2 : sc];
+	struct mcache_class *cc;
+	struct mcache *c;
+	struct mspan *s;
+
+	for (;;) {
+		c = gomem_mcache_current();
+		cc = &c->cls[sc];
+		if (cc->count || gomem_central_fill(sc, cc, cc->batch))
+			return c;
+		preempt_enable();
+		s = gomem_heap_alloc(npages, sc, gfp);
+		if (!s)
+			return NULL;
+		gomem_central_add_span(sc, s);
+		preempt_disable();
+	}
+}
+
+/*
+ * The small-object fast path: pop the cache, mark the object live.
+ * Runs with preemption disabled; no lock, no atomic on the cache, one
+ * atomic bit set on the object's span. One exit into gomem_refill().
+ */
+static __always_inline void *gomem_small_alloc(unsigned int sc, gfp_t gfp)
+{
+	struct mcache *c = gomem_mcache_get();
+	struct mcache_class *cc = &c->cls[sc];
+	struct gomem_cobj *e;
+	void *obj;
+
+	if (unlikely(!cc->count)) {
+		c = gomem_refill(sc, gfp);
+		if (!c)
+			return NULL;
+		cc = &c->cls[sc];
+	}
+	e = &cc->objs[--cc->count];
+	obj = e->obj;
+	set_bit(gomem_obj_index(e->span, (unsigned long)obj), e->span->live_bits);
+	c->mallocs[sc]++;
+	preempt_enable();
+	return obj;
+}
+
+/* === Tiny objects === */
+
+/* The mask bit recording that an object ends at @end (none at the block's end). */
+static __always_inline unsigned int tiny_end_bit(unsigned int end)
+{
+	return end < GOMEM_TINY_SIZE ? BIT(16 + end) : 0;
+}
+
+/* Size of the tiny object at @off, from its block's mask. */
+static unsigned int tiny_size(unsigned int mask, unsigned int off)
+{
+	unsigned int ends = mask >> (16 + off + 1);
+
+	return ends ? __ffs(ends) + 1 : GOMEM_TINY_SIZE - off;
+}
+
+/* Go's alignment for a tiny object of @size bytes. */
+static __always_inline unsigned int tiny_align(unsigned int off, size_t size)
+{
+	if (!(size & 7))
+		return ALIGN(off, 8);
+	if (!(size & 3))
+		return ALIGN(off, 4);
+	if (!(size & 1))
+		return ALIGN(off, 2);
+	return off;
+}
+
+/* Take a fresh block for an object of @size; keep the block with more room. */
+static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp)
+{
+	struct mcache_class *cc;
+	struct gomem_cobj *e;
+	struct mcache *c;
+	atomic_t *mask;
+	unsigned long block;
+
+	c = gomem_refill(GOMEM_TINY_SPANCLASS, gfp);
+	if (!c)
+		return NULL;
+	cc = &c->cls[GOMEM_TINY_SPANCLASS];
+	e = &cc->objs[--cc->count];
+	block = (unsigned long)e->obj;
+	mask = &e->span->tiny_masks[(block - e->span->base) / GOMEM_TINY_SIZE];
+	atomic_set(mask, GOMEM_TINY_HELD | BIT(0) | tiny_end_bit(size));
+	if (!c->tiny || size < c->tiny_offset) {
+		gomem_tiny_retire(c);
+		c->tiny = block;
+		c->tiny_mask = mask;
+		c->tiny_span = e->span;
+		c->tiny_offset = size;
+	} else {
+		/* The old block has more room: the new one holds just this object. */
+		atomic_andnot(GOMEM_TINY_HELD, mask);
+	}
+	c->tiny_allocs++;
+	c->tiny_alloc_bytes += size;
+	preempt_enable();
+	return (void *)block;
+}
+
+/* The tiny fast path: bump the offset in the current block, record the object. */
+static __always_inline void *gomem_tiny_alloc(size_t size, gfp_t gfp)
+{
+	struct mcache *c = gomem_mcache_get();
+	unsigned int off = tiny_align(c->tiny_offset, size);
+	void *obj;
+
+	if (unlikely(!c->tiny || off + size > GOMEM_TINY_SIZE))
+		return gomem_tiny_alloc_slow(size, gfp);
+	obj = (void *)(c->tiny + off);
+	atomic_or(BIT(off) | tiny_end_bit(off + size), c->tiny_mask);
+	c->tiny_offset = off + size;
+	c->tiny_allocs++;
+	c->tiny_alloc_bytes += size;
+	preempt_enable();
+	return obj;
+}
+
+/* Validate a tiny object; return its size, or 0 (reported) if it is not live. */
+static unsigned int tiny_lookup(struct mspan *s, const void *p, atomic_t **maskp)
+{
+	unsigned long off = (unsigned long)p - s->base;
+	unsigned int o = off % GOMEM_TINY_SIZE, mask;
+
+	if (unlikely(off / GOMEM_TINY_SIZE >= s->nelems)) {
+		gomem_report(GOMEM_ERR_INVALID_FREE, p, s);
+		return 0;
+	}
+	*maskp = &s->tiny_masks[off / GOMEM_TINY_SIZE];
+	mask = atomic_read(*maskp);
+	if (unlikely(!(mask & BIT(o)))) {
+		gomem_report(GOMEM_ERR_DOUBLE_FREE, p, s);
+		return 0;
+	}
+	return tiny_size(mask, o);
+}
+
+static void gomem_tiny_free(struct mspan *s, const void *p)
+{
+	unsigned int o = ((unsigned long)p - s->base) % GOMEM_TINY_SIZE, size, old;
+	struct mcache *c;
+	atomic_t *mask;
+
+	size = tiny_lookup(s, p, &mask);
+	if (!size)
+		return;
+	if (want_init_on_free())
+		memset((void *)p, 0, size);
+	old = atomic_fetch_andnot(BIT(o), mask);
+	if (unlikely(!(old & BIT(o)))) {	/* lost a race with another free of it */
+		gomem_report(GOMEM_ERR_DOUBLE_FREE, p, s);
+		return;
+	}
+	c = gomem_mcache_get();
+	c->tiny_frees++;
+	c->tiny_free_bytes += size;
+	if (!(old & ~BIT(o) & (GOMEM_TINY_LIVE_MASK | GOMEM_TINY_HELD)))
+		gomem_tiny_release(c, s, (unsigned long)p - o);
+	preempt_enable();
+}
+
+/* === Large objects === */
+
+static noinline void *gomem_large_alloc(size_t size, gfp_t gfp)
+{
+	unsigned long npages;
+	struct mcache *c;
+	struct mspan *s;
+
+	if (size > gomem_max_large_pages() << GOMEM_PAGE_SHIFT)
+		return NULL;
+	npages = DIV_ROUND_UP(size, GOMEM_PAGE_SIZE);
+	s = gomem_heap_alloc(npages, 0, gfp);
+	if (!s)
+		return NULL;
+	c = gomem_mcache_get();
+	c->mallocs[0]++;
+	c->large_alloc_bytes += npages << GOMEM_PAGE_SHIFT;
+	preempt_enable();
+	return (void *)s->base;
+}
+
+static void gomem_large_free(struct mspan *s, const void *p)
+{
+	size_t bytes = (size_t)s->npages << GOMEM_PAGE_SHIFT;
+	struct mcache *c;
+
+	/* Claim the span: of two racing frees, one wins, the other is reported. */
+	if ((unsigned long)p != s->base ||
+	    cmpxchg(&s->state, MSPAN_LARGE, MSPAN_FREEING) != MSPAN_LARGE) {
+		gomem_report(GOMEM_ERR_INVALID_FREE, p, s);
+		return;
+	}
+	if (want_init_on_free())
+		memset((void *)p, 0, bytes);
+	c = gomem_mcache_get();
+	c->frees[0]++;
+	c->large_free_bytes += bytes;
+	preempt_enable();
+	gomem_heap_free(s);
+}
+
+/* === The interface === */
+
+/**
+ * gomem_alloc() - allocate memory
+ * @size: bytes wanted
+ * @gfp: allocation flags, as for kmalloc(): %GFP_KERNEL may sleep (only when
+ *	 gomem must take memory from the page allocator); %GFP_ATOMIC and
+ *	 %GFP_NOWAIT never sleep; %__GFP_ZERO zeroes the object; %__GFP_NOWARN,
+ *	 %__GFP_NORETRY and %__GFP_RETRY_MAYFAIL are passed to the page allocator.
+ *	 %__GFP_DMA, %__GFP_DMA32 and %__GFP_HIGHMEM are refused (NULL).
+ *
+ * Objects under 16 bytes are packed by the tiny allocator (aligned to the
+ * largest of 8, 4, 2 dividing their size); others are aligned to the largest
+ * power of two dividing their size class, at least 8 bytes; objects over
+ * 32 KiB are whole 8 KiB pages. The kernel's init_on_alloc is honoured.
+ *
+ * Context: any context but NMI, as @gfp allows: task, softirq or hardirq,
+ * with or without interrupts disabled for %GFP_ATOMIC and %GFP_NOWAIT.
+ * Return: the object; &gomem_zerobase (not to be dereferenced) for @size 0;
+ * NULL when memory cannot be had, @size exceeds the largest contiguous
+ * allocation of the page allocator, @gfp is refused, or in NMI context.
+ */
+void *gomem_alloc(size_t size, gfp_t gfp)
+{
+	size_t usable;
+	void *obj;
+
+	if (unlikely(in_nmi())) {
+		gomem_report(GOMEM_ERR_NMI, NULL, NULL);
+		return NULL;
+	}
+	if (unlikely(gfp & GOMEM_GFP_REFUSED))
+		return NULL;
+	might_alloc(gfp);
+	if (likely(size <= GOMEM_MAX_SMALL_SIZE)) {
+		if (unlikely(!size))
+			return &gomem_zerobase;
+		if (size < GOMEM_TINY_SIZE && gomem_tiny_enabled) {
+			obj = gomem_tiny_alloc(size, gfp);
+			usable = size;
+		} else {
+			unsigned int sc = gomem_size_to_class(size);
+
+			obj = gomem_small_alloc(sc, gfp);
+			usable = gomem_class_to_size[sc];
+		}
+	} else {
+		obj = gomem_large_alloc(size, gfp);
+		usable = round_up(size, GOMEM_PAGE_SIZE);
+	}
+	if (obj && want_init_on_alloc(gfp))
+		memset(obj, 0, usable);
+	return obj;
+}
+EXPORT_SYMBOL_GPL(gomem_alloc);
+
+/**
+ * gomem_zalloc() - allocate zeroed memory
+ * @size: bytes wanted
+ * @gfp: allocation flags, as for gomem_alloc()
+ *
+ * Context: as gomem_alloc().
+ * Return: as gomem_alloc(), the object zeroed.
+ */
+void *gomem_zalloc(size_t size, gfp_t gfp)
+{
+	return gomem_alloc(size, gfp | __GFP_ZERO);
+}
+EXPORT_SYMBOL_GPL(gomem_zalloc);
+
+/* Free of anything but a small object of a size class. */
+static noinline void gomem_free_slow(const void *p, struct mspan *s)
+{
+	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
+
+	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS)
+		gomem_tiny_free(s, p);
+	else if (state == MSPAN_LARGE)
+		gomem_large_free(s, p);
+	else
+		gomem_report(GOMEM_ERR_INVALID_FREE, p, s);
+}
+
+/**
+ * gomem_free() - free memory from gomem_alloc()
+ * @ptr: an object from gomem_alloc(), gomem_zalloc() or gomem_realloc()
+ *
+ * The object goes to the freeing CPU's cache, whichever CPU allocated it.
+ * NULL and the zero-size address are ignored. A pointer gomem did not return
+ * (another allocator's, an interior pointer, a freed object) is reported
+ * with a one-time warning and ignored; the heap is left as it was. The
+ * kernel's init_on_free is honoured.
+ *
+ * Context: any context but NMI; never sleeps.
+ */
+void gomem_free(const void *ptr)
+{
+	struct mcache_class *cc;
+	struct mcache *c;
+	struct mspan *s;
+	unsigned long off;
+	unsigned int idx, sc;
+
+	if (unlikely(ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase))
+		return;
+	s = gomem_span_of(ptr);
+	if (unlikely(!s || READ_ONCE(s->state) != MSPAN_SMALL ||
+		     s->spanclass == GOMEM_TINY_SPANCLASS)) {
+		gomem_free_slow(ptr, s);
+		return;
+	}
+	off = (unsigned long)ptr - s->base;
+	idx = gomem_obj_index(s, (unsigned long)ptr);
+	if (unlikely(idx >= s->nelems || (unsigned long)idx * s->elemsize != off)) {
+		gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s);
+		return;
+	}
+	if (unlikely(!test_and_clear_bit(idx, s->live_bits))) {
+		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s);
+		return;
+	}
+	if (want_init_on_free())
+		memset((void *)ptr, 0, s->elemsize);
+
+	sc = s->spanclass;
+	c = gomem_mcache_get();
+	cc = &c->cls[sc];
+	if (unlikely(cc->count == cc->cap))
+		gomem_mcache_flush(c, sc, cc->batch);
+	cc->objs[cc->count].obj = (void *)ptr;
+	cc->objs[cc->count].span = s;
+	cc->count++;
+	c->frees[sc]++;
+	preempt_enable();
+}
+EXPORT_SYMBOL_GPL(gomem_free);
+
+/* Usable size of a live object; 0 (reported) if @ptr is not one. */
+static size_t gomem_object_size(const void *ptr)
+{
+	struct mspan *s = gomem_span_of(ptr);
+	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
+	atomic_t *mask;
+	unsigned int idx;
+
+	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS)
+		return tiny_lookup(s, ptr, &mask);
+	if (state == MSPAN_SMALL) {
+		idx = gomem_obj_index(s, (unsigned long)ptr);
+		if (idx < s->nelems && (unsigned long)idx * s->elemsize == (unsigned long)ptr - s->base) {
+			if (test_bit(idx, s->live_bits))
+				return s->elemsize;
+			gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s);
+			return 0;
+		}
+	} else if (state == MSPAN_LARGE && (unsigned long)ptr == s->base) {
+		return (size_t)s->npages << GOMEM_PAGE_SHIFT;
+	}
+	gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s);
+	return 0;
+}
+
+/**
+ * gomem_usable_size() - bytes usable in an object
+ * @ptr: an object from gomem
+ *
+ * Context: any context.
+ * Return: the object's size class size; for a tiny object its size (rounded
+ * up to its alignment, which divides it); for a large object its whole
+ * pages; 0 for NULL and the zero-size address; 0, with a one-time warning,
+ * for a pointer that is not a live gomem object.
+ */
+size_t gomem_usable_size(const void *ptr)
+{
+	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
+		return 0;
+	return gomem_object_size(ptr);
+}
+EXPORT_SYMBOL_GPL(gomem_usable_size);
+
+/**
+ * gomem_realloc() - resize an object, as krealloc()
+ * @ptr: an object from gomem, NULL, or the zero-size address
+ * @new_size: bytes wanted
+ * @gfp: allocation flags, as for gomem_alloc()
+ *
+ * NULL (or the zero-size address) allocates; @new_size 0 frees @ptr. An
+ * object that already has @new_size usable bytes is returned as it is;
+ * otherwise a new object gets the old contents and the old one is freed.
+ *
+ * Context: as gomem_alloc().
+ * Return: the object; the zero-size address for @new_size 0; NULL on failure,
+ * with @ptr untouched and still allocated, or for a @ptr that is not a live
+ * gomem object (reported with a one-time warning).
+ */
+void *gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp)
+{
+	size_t old_size;
+	void *p;
+
+	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
+		return gomem_alloc(new_size, gfp);
+	old_size = gomem_object_size(ptr);
+	if (!old_size)
+		return NULL;
+	if (!new_size) {
+		gomem_free(ptr);
+		return &gomem_zerobase;
+	}
+	if (new_size <= old_size)
+		return (void *)ptr;
+	p = gomem_alloc(new_size, gfp);
+	if (!p)
+		return NULL;
+	memcpy(p, ptr, old_size);
+	gomem_free(ptr);
+	return p;
+}
+EXPORT_SYMBOL_GPL(gomem_realloc);
+
+/* === Hooks for gomem's own KUnit suites (namespace GOMEM_INTERNAL) === */
+
+/**
+ * gomem_drain_local() - flush this CPU's caches, all contexts, to the mcentrals
+ *
+ * Context: process context.
+ */
+void gomem_drain_local(void)
+{
+	struct gomem_pcpu *pc;
+	unsigned int ctx;
+
+	local_irq_disable();
+	local_bh_disable();
+	pc = this_cpu_ptr(&gomem_pcpu);
+	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++)
+		gomem_mcache_drain(pc->ctx[ctx]);
+	local_bh_enable();
+	local_irq_enable();
+}
+EXPORT_SYMBOL_NS_GPL(gomem_drain_local, GOMEM_INTERNAL);
+
+/**
+ * gomem_scavenge() - return every idle arena to the page allocator
+ *
+ * Context: process context.
+ */
+void gomem_scavenge(void)
+{
+	gomem_heap_scavenge(true);
+}
+EXPORT_SYMBOL_NS_GPL(gomem_scavenge, GOMEM_INTERNAL);
+
+/**
+ * gomem_error_count() - reports of one kind since load
+ * @err: the kind
+ *
+ * Context: any context.
+ * Return: the count.
+ */
+long gomem_error_count(enum gomem_error err)
+{
+	return atomic_long_read(&gomem_errors[err]);
+}
+EXPORT_SYMBOL_NS_GPL(gomem_error_count, GOMEM_INTERNAL);
+
+/**
+ * gomem_heap_sys_bytes() - bytes of arenas held now
+ *
+ * Context: any context.
+ * Return: the bytes.
+ */
+unsigned long gomem_heap_sys_bytes(void)
+{
+	return READ_ONCE(gomem_heap.heap_sys);
+}
+EXPORT_SYMBOL_NS_GPL(gomem_heap_sys_bytes, GOMEM_INTERNAL);
+
+/* === Module === */
+
+static void gomem_report_leaks(void)
+{
+	struct gomem_memstats *ms = kzalloc(sizeof(*ms), GFP_KERNEL);
+
+	if (!ms)
+		return;
+	gomem_read_memstats(ms);
+	if (ms->heap_objects)
+		pr_warn("unloading with %llu objects (%llu bytes) still allocated; their memory is freed\n",
+			ms->heap_objects, ms->heap_alloc);
+	kfree(ms);
+}
+
+static int __init gomem_init(void)
+{
+	int ret;
+
+	gomem_retain_bytes = max(retain_kb, initial_heap_kb) * 1024;
+	gomem_central_init();
+	ret = gomem_heap_init(initial_heap_kb * 1024);
+	if (ret)
+		return ret;
+	ret = gomem_mcache_init();
+	if (ret)
+		goto out_heap;
+	ret = gomem_proc_init();
+	if (ret)
+		goto out_mcache;
+	pr_info("loaded: %u size classes, %lu KiB per-CPU caches, tiny %s\n",
+		GOMEM_NUM_SIZE_CLASSES - 1, gomem_mcache_bytes() / 1024,
+		gomem_tiny_enabled ? "on" : "off");
+	return 0;
+
+out_mcache:
+	gomem_mcache_exit();
+out_heap:
+	gomem_heap_exit();
+	return ret;
+}
+
+static void __exit gomem_exit(void)
+{
+	gomem_proc_exit();
+	gomem_report_leaks();
+	gomem_mcache_exit();
+	gomem_heap_exit();
+}
+
+module_init(gomem_init);
+module_exit(gomem_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("gomem: Go's runtime memory allocator for kernel modules");

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem's mcache: per-CPU caches of free objects, one per context.
+ *
+ * Go gives each P an mcache holding one span per span class. gomem keeps
+ * Go's per-CPU cache but fills it with objects, as tcmalloc's per-CPU caches
+ * and SLAB's array caches do: with explicit frees from any CPU, a cache that
+ * owned spans would have other CPUs writing into them. Here a free always
+ * goes to the freeing CPU's own cache, and a span is only written under its
+ * mcentral lock.
+ *
+ * Each CPU has three caches: task, softirq and hardirq context. An interrupt
+ * therefore never sees a cache halfway through an update by the code it
+ * interrupted, and the fast paths need only preempt_disable() (no IRQ
+ * disabling, no atomic read-modify-write on the cache). The caches are
+ * allocated for every possible CPU at load; a CPU that goes offline has its
+ * caches flushed back to the mcentrals by the CPU-hotplug "dead" callback,
+ * which runs once nothing can use them.
+ */
+
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
+#include <linux/gfp.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/percpu.h>
+
+#include "internal.h"
+
+DEFINE_PER_CPU(struct gomem_pcpu, gomem_pcpu);
+
+/* Bytes of objects a task-context cache holds at most per class, roughly. */
+#define GOMEM_MCACHE_CLASS_BYTES	(32 * 1024)
+#define GOMEM_MCACHE_MAX_OBJS		64
+
+static unsigned int mcache_caps[GOMEM_NR_CTX][GOMEM_NUM_SPANCLASSES];
+static size_t mcache_size[GOMEM_NR_CTX];
+static unsigned long mcache_total;		/* bytes of all caches */
+static int gomem_cpuhp_state = -1;
+
+static unsigned int class_cap(unsigned int sc, enum gomem_ctx ctx)
+{
+	unsigned int size = sc == GOMEM_TINY_SPANCLASS ? GOMEM_TINY_SIZE :
+			    gomem_class_to_size[sc];
+	unsigned int cap = clamp_t(unsigned int, GOMEM_MCACHE_CLASS_BYTES / size, 2,
+				   GOMEM_MCACHE_MAX_OBJS);
+
+	/* Interrupt contexts allocate less: a quarter of the room. */
+	if (ctx != GOMEM_CTX_TASK)
+		cap = max(cap / 4, 2U);
+	return cap;
+}
+
+static void mcache_compute_caps(void)
+{
+	unsigned int ctx, sc;
+
+	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
+		size_t n = 0;
+
+		for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
+			mcache_caps[ctx][sc] = class_cap(sc, ctx);
+			n += mcache_caps[ctx][sc];
+		}
+		mcache_size[ctx] = sizeof(struct mcache) + n * sizeof(struct gomem_cobj);
+	}
+}
+
+static struct mcache *mcache_create(enum gomem_ctx ctx)
+{
+	struct mcache *c;
+	unsigned int sc, off = 0;
+
+	c = alloc_pages_exact(mcache_size[ctx], GFP_KERNEL | __GFP_ZERO);
+	if (!c)
+		return NULL;
+	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
+		c->cls[sc].cap = mcache_caps[ctx][sc];
+		c->cls[sc].batch = max(c->cls[sc].cap / 2, 1);
+		c->cls[sc].objs = c->pool + off;
+		off += c->cls[sc].cap;
+	}
+	mcache_total += mcache_size[ctx];
+	return c;
+}
+
+/**
+ * gomem_mcache_flush() - hand the @n oldest objects of a class back to its mcentral
+ * @c: the cache
+ * @sc: span class
+ * @n: objects to flush, at most the class's count
+ *
+ * Context: the cache's owner with preemption disabled, or nobody else can use @c.
+ */
+void gomem_mcache_flush(struct mcache *c, unsigned int sc, unsigned int n)
+{
+	struct mcache_class *cc = &c->cls[sc];
+
+	if (!n)
+		return;
+	gomem_central_return(sc, cc->objs, n);
+	cc->count -= n;
+	memmove(cc->objs, cc->objs + n, cc->count * sizeof(*cc->objs));
+}
+
+/**
+ * gomem_tiny_release() - a tiny block with no live object goes back to the cache
+ * @c: the cache of the current context
+ * @s: the block's span
+ * @block: the block's address
+ *
+ * Context: the cache's owner with preemption disabled.
+ */
+void gomem_tiny_release(struct mcache *c, struct mspan *s, unsigned long block)
+{
+	struct mcache_class *cc = &c->cls[GOMEM_TINY_SPANCLASS];
+
+	if (cc->count == cc->cap)
+		gomem_mcache_flush(c, GOMEM_TINY_SPANCLASS, cc->batch);
+	cc->objs[cc->count].obj = (void *)block;
+	cc->objs[cc->count].span = s;
+	cc->count++;
+}
+
+/**
+ * gomem_tiny_retire() - give up the cache's current tiny block
+ * @c: the cache
+ *
+ * The block is released if nothing in it is live; otherwise its last free does it.
+ *
+ * Context: the cache's owner with preemption disabled, or nobody else can use @c.
+ */
+void gomem_tiny_retire(struct mcache *c)
+{
+	int old;
+
+	if (!c->tiny)
+		return;
+	old = atomic_fetch_andnot(GOMEM_TINY_HELD, c->tiny_mask);
+	if (!(old & GOMEM_TINY_LIVE_MASK))
+		gomem_tiny_release(c, c->tiny_span, c->tiny);
+	c->tiny = 0;
+	c->tiny_mask = NULL;
+	c->tiny_span = NULL;
+}
+
+/**
+ * gomem_mcache_drain() - return everything a cache holds to the mcentrals
+ * @c: the cache
+ *
+ * Context: the cache's owner with preemption disabled, or nobody else can use @c.
+ */
+void gomem_mcache_drain(struct mcache *c)
+{
+	unsigned int sc;
+
+	gomem_tiny_retire(c);
+	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++)
+		gomem_mcache_flush(c, sc, c->cls[sc].count);
+}
+
+/**
+ * gomem_mcache_drain_cpu() - drain every cache of a CPU that cannot run gomem code
+ * @cpu: an offline CPU, or any CPU at module exit
+ *
+ * Context: process context; @cpu's caches must be unused.
+ */
+void gomem_mcache_drain_cpu(unsigned int cpu)
+{
+	struct gomem_pcpu *pc = per_cpu_ptr(&gomem_pcpu, cpu);
+	unsigned int ctx;
+
+	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++)
+		if (pc->ctx[ctx])
+			gomem_mcache_drain(pc->ctx[ctx]);
+}
+
+static int gomem_cpu_dead(unsigned int cpu)
+{
+	gomem_mcache_drain_cpu(cpu);
+	return 0;
+}
+
+/**
+ * gomem_mcache_bytes() - bytes of all per-CPU caches
+ *
+ * Context: any context.
+ * Return: the bytes, fixed after load.
+ */
+unsigned long gomem_mcache_bytes(void)
+{
+	return mcache_total;
+}
+
+/**
+ * gomem_mcache_init() - allocate the caches of every possible CPU
+ *
+ * Context: process context, module init.
+ * Return: 0, -ENOMEM, or an error from CPU-hotplug registration.
+ */
+int gomem_mcache_init(void)
+{
+	unsigned int cpu, ctx;
+	int ret;
+
+	mcache_compute_caps();
+	for_each_possible_cpu(cpu) {
+		struct gomem_pcpu *pc = per_cpu_ptr(&gomem_pcpu, cpu);
+
+		for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
+			pc->ctx[ctx] = mcache_create(ctx);
+			if (!pc->ctx[ctx]) {
+				gomem_mcache_exit();
+				return -ENOMEM;
+			}
+		}
+	}
+	ret = cpuhp_setup_state_nocalls(CPUHP_BP_PREPARE_DYN, "gomem:dead", NULL,
+					gomem_cpu_dead);
+	if (ret < 0) {
+		gomem_mcache_exit();
+		return ret;
+	}
+	gomem_cpuhp_state = ret;
+	return 0;
+}
+
+/**
+ * gomem_mcache_exit() - drain and free every cache
+ *
+ * Context: process context, module exit or failed init; no gomem user left.
+ */
+void gomem_mcache_exit(void)
+{
+	unsigned int cpu, ctx;
+
+	if (gomem_cpuhp_state >= 0)
+		cpuhp_remove_state_nocalls(gomem_cpuhp_state);
+	gomem_cpuhp_state = -1;
+	for_each_possible_cpu(cpu) {
+		struct gomem_pcpu *pc = per_cpu_ptr(&gomem_pcpu, cpu);
+
+		gomem_mcache_drain_cpu(cpu);
+		for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
+			if (pc->ctx[ctx])
+				free_pages_exact(pc->ctx[ctx], mcache_size[ctx]);
+			pc->ctx[ctx] = NULL;
+		}
+	}
+	mcache_total = 0;
+}

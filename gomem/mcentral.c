@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem's mcentral: the spans of one span class, shared by all CPUs.
+ *
+ * Each mcentral keeps its spans on two lists, as Go 1.5 did (nonempty and
+ * empty, later partial and full): spans with objects left to hand out, and
+ * spans without. A per-CPU cache refills by taking a batch of objects found
+ * with Go's nextFreeIndex (alloc_cache scanned with count-trailing-zeros,
+ * freeindex moving up) and flushes by handing a batch back, clearing their
+ * alloc bits. A span whose last object comes back goes to the mheap.
+ *
+ * Go finds freed objects again when the sweeper rebuilds allocBits; gomem
+ * clears alloc bits at flush time, so when freeindex reaches nelems while
+ * objects are free below it, the scan simply starts over at 0 (the sweep).
+ */
+
+#include <linux/bitops.h>
+
+#include "internal.h"
+
+struct mcentral gomem_central[GOMEM_NUM_SPANCLASSES];
+
+enum { MCENTRAL_PARTIAL, MCENTRAL_FULL };
+
+/**
+ * gomem_central_init() - set up every mcentral
+ *
+ * Context: process context, module init.
+ */
+void gomem_central_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < GOMEM_NUM_SPANCLASSES; i++) {
+		raw_spin_lock_init(&gomem_central[i].lock);
+		INIT_LIST_HEAD(&gomem_central[i].partial);
+		INIT_LIST_HEAD(&gomem_central[i].full);
+	}
+}
+
+/* Load alloc_cache with the complement of the alloc bits from freeindex's word. */
+static void span_refill_alloc_cache(struct mspan *s, unsigned int idx)
+{
+	s->alloc_cache = ~(u64)s->alloc_bits[idx / 64];
+}
+
+/*
+ * Go's nextFreeIndex: the index of the next object at or after freeindex
+ * whose alloc bit is clear, or nelems. alloc_cache holds the complement of
+ * the alloc bits from freeindex onward, already shifted.
+ */
+static unsigned int span_next_free_index(struct mspan *s)
+{
+	unsigned int sfi = s->freeindex, n = s->nelems, bit, result;
+	u64 cache;
+
+	if (sfi >= n)
+		return n;
+	cache = s->alloc_cache;
+	while (!cache) {
+		sfi = (sfi + 64) & ~63U;
+		if (sfi >= n) {
+			s->freeindex = n;
+			return n;
+		}
+		span_refill_alloc_cache(s, sfi);
+		cache = s->alloc_cache;
+	}
+	bit = __ffs64(cache);
+	result = sfi + bit;
+	if (result >= n) {
+		s->freeindex = n;
+		return n;
+	}
+	s->alloc_cache = bit == 63 ? 0 : cache >> (bit + 1);
+	sfi = result + 1;
+	if (sfi % 64 == 0 && sfi != n)
+		span_refill_alloc_cache(s, sfi);
+	s->freeindex = sfi;
+	return result;
+}
+
+/* Start the scan over: the freed objects below freeindex become visible. */
+static void span_sweep(struct mspan *s)
+{
+	s->freeindex = 0;
+	span_refill_alloc_cache(s, 0);
+}
+
+/**
+ * gomem_central_fill() - move up to @n objects of class @sc into a cache
+ * @sc: span class
+ * @cc: the cache's class stack, with room for @n more objects
+ * @n: objects wanted
+ *
+ * Context: any context, preemption disabled; takes the mcentral lock.
+ * Return: objects moved; 0 if the class has no partial span.
+ */
+unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsigned int n)
+{
+	struct mcentral *mc = &gomem_central[sc];
+	unsigned int moved = 0;
+	unsigned long flags;
+	struct mspan *s;
+
+	raw_spin_lock_irqsave(&mc->lock, flags);
+	while (moved < n && !list_empty(&mc->partial)) {
+		s = list_first_entry(&mc->partial, struct mspan, node);
+		while (moved < n && s->alloc_count < s->nelems) {
+			unsigned int idx = span_next_free_index(s);
+
+			if (idx == s->nelems) {
+				span_sweep(s);
+				continue;
+			}
+			__set_bit(idx, s->alloc_bits);
+			s->alloc_count++;
+			cc->objs[cc->count].obj = (void *)(s->base + (unsigned long)idx * s->elemsize);
+			cc->objs[cc->count].span = s;
+			cc->count++;
+			moved++;
+		}
+		if (s->alloc_count == s->nelems) {
+			list_move(&s->node, &mc->full);
+			s->list = MCENTRAL_FULL;
+		}
+	}
+	raw_spin_unlock_irqrestore(&mc->lock, flags);
+	return moved;
+}
+
+/**
+ * gomem_central_add_span() - give a fresh span from the mheap to its mcentral
+ * @sc: span class
+ * @s: a span in state MSPAN_SMALL with no object handed out
+ *
+ * Context: any context; takes the mcentral lock.
+ */
+void gomem_central_add_span(unsigned int sc, struct mspan *s)
+{
+	struct mcentral *mc = &gomem_central[sc];
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&mc->lock, flags);
+	list_add(&s->node, &mc->partial);
+	s->list = MCENTRAL_PARTIAL;
+	mc->nspans++;
+	raw_spin_unlock_irqrestore(&mc->lock, flags);
+}
+
+/**
+ * gomem_central_return() - take objects back from a cache (a flush)
+ * @sc: span class
+ * @objs: the objects, each with its span
+ * @n: how many
+ *
+ * Clears their alloc bits; a span left with no object goes to the mheap.
+ *
+ * Context: any context; takes the mcentral lock, then (without it) the mheap lock.
+ */
+void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int n)
+{
+	struct mcentral *mc = &gomem_central[sc];
+	struct mspan *s, *tmp;
+	unsigned long flags;
+	LIST_HEAD(empty);
+	unsigned int i;
+
+	raw_spin_lock_irqsave(&mc->lock, flags);
+	for (i = 0; i < n; i++) {
+		unsigned int idx;
+
+		s = objs[i].span;
+		idx = gomem_obj_index(s, (unsigned long)objs[i].obj);
+		if (!__test_and_clear_bit(idx, s->alloc_bits)) {
+			gomem_report(GOMEM_ERR_CORRUPT, objs[i].obj, s);
+			continue;
+		}
+		if (s->alloc_count-- == s->nelems) {
+			list_move(&s->node, &mc->partial);
+			s->list = MCENTRAL_PARTIAL;
+		}
+		if (!s->alloc_count) {
+			list_move(&s->node, &empty);
+			mc->nspans--;
+		}
+	}
+	raw_spin_unlock_irqrestore(&mc->lock, flags);
+
+	list_for_each_entry_safe(s, tmp, &empty, node) {
+		list_del(&s->node);
+		gomem_heap_free(s);
+	}
+}

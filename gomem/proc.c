@@ -1,0 +1,159 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem's statistics: gomem_read_memstats() and /proc/gomem.
+ *
+ * Counters live in the per-CPU caches (no shared cache line is written on
+ * a fast path) and are summed here; heap figures come from the mheap and the
+ * metadata pools. Reading takes no lock that an allocation waits on.
+ */
+
+#include <linux/module.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+/* Sum the counters of every cache of every possible CPU. */
+static void sum_counters(struct gomem_memstats *ms, u64 *tiny_live_bytes)
+{
+	u64 tiny_allocs = 0, tiny_frees = 0, tiny_ab = 0, tiny_fb = 0, lab = 0, lfb = 0;
+	unsigned int cpu, ctx, sc;
+
+	for_each_possible_cpu(cpu) {
+		struct gomem_pcpu *pc = per_cpu_ptr(&gomem_pcpu, cpu);
+
+		for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
+			struct mcache *c = pc->ctx[ctx];
+
+			if (!c)
+				continue;
+			/* Racy reads of another CPU's counters: each is a whole u64. */
+			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
+				ms->by_size[sc].mallocs += data_race(c->mallocs[sc]);
+				ms->by_size[sc].frees += data_race(c->frees[sc]);
+			}
+			tiny_allocs += data_race(c->tiny_allocs);
+			tiny_frees += data_race(c->tiny_frees);
+			tiny_ab += data_race(c->tiny_alloc_bytes);
+			tiny_fb += data_race(c->tiny_free_bytes);
+			lab += data_race(c->large_alloc_bytes);
+			lfb += data_race(c->large_free_bytes);
+		}
+	}
+	ms->large_mallocs = ms->by_size[0].mallocs;
+	ms->large_frees = ms->by_size[0].frees;
+	ms->large_bytes = lab - lfb;
+	ms->tiny_allocs = tiny_allocs;
+	ms->mallocs = tiny_allocs + ms->large_mallocs;
+	ms->frees = tiny_frees + ms->large_frees;
+	ms->total_alloc = tiny_ab + lab;
+	ms->alloc = (tiny_ab - tiny_fb) + (lab - lfb);
+	*tiny_live_bytes = tiny_ab - tiny_fb;
+}
+
+/**
+ * gomem_read_memstats() - fill a snapshot of gomem's statistics
+ * @ms: where to write them
+ *
+ * Counters are summed over every CPU; the snapshot reflects every allocation
+ * and free that completed before the call. Fields are described in
+ * Documentation/gomem.rst.
+ *
+ * Context: any context; takes no lock.
+ */
+void gomem_read_memstats(struct gomem_memstats *ms)
+{
+	u64 tiny_live;
+	unsigned int sc, i;
+
+	memset(ms, 0, sizeof(*ms));
+	sum_counters(ms, &tiny_live);
+	for (sc = 1; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
+		struct gomem_class_stats *cs = &ms->by_size[sc];
+
+		cs->size = gomem_class_to_size[sc];
+		ms->mallocs += cs->mallocs;
+		ms->frees += cs->frees;
+		ms->total_alloc += cs->mallocs * cs->size;
+		ms->alloc += (cs->mallocs - cs->frees) * cs->size;
+	}
+	ms->heap_alloc = ms->alloc;
+	ms->heap_objects = ms->mallocs - ms->frees;
+	ms->heap_sys = READ_ONCE(gomem_heap.heap_sys);
+	ms->heap_inuse = READ_ONCE(gomem_heap.heap_inuse);
+	ms->heap_idle = ms->heap_sys - ms->heap_inuse;
+	ms->heap_released = READ_ONCE(gomem_heap.released);
+	for (i = GOMEM_POOL_SPAN0; i <= GOMEM_POOL_SPAN16; i++) {
+		ms->mspan_inuse += READ_ONCE(gomem_pools[i].inuse) * gomem_pools[i].size;
+		ms->mspan_sys += READ_ONCE(gomem_pools[i].sys);
+	}
+	ms->mcache_inuse = gomem_mcache_bytes();
+	ms->mcache_sys = gomem_mcache_bytes();
+	ms->other_sys = gomem_heap_map_bytes() + READ_ONCE(gomem_pools[GOMEM_POOL_ARENA].sys) +
+			READ_ONCE(gomem_pools[GOMEM_POOL_TINYMASK].sys);
+	ms->sys = ms->heap_sys + ms->mspan_sys + ms->mcache_sys + ms->other_sys;
+}
+EXPORT_SYMBOL_GPL(gomem_read_memstats);
+
+#define FIELD(name)	{ #name, offsetof(struct gomem_memstats, name) }
+
+static const struct {
+	const char *name;
+	size_t offset;
+} gomem_fields[] = {
+	FIELD(alloc), FIELD(total_alloc), FIELD(sys), FIELD(mallocs), FIELD(frees),
+	FIELD(heap_alloc), FIELD(heap_sys), FIELD(heap_idle), FIELD(heap_inuse),
+	FIELD(heap_released), FIELD(heap_objects), FIELD(mspan_inuse), FIELD(mspan_sys),
+	FIELD(mcache_inuse), FIELD(mcache_sys), FIELD(other_sys), FIELD(large_mallocs),
+	FIELD(large_frees), FIELD(large_bytes), FIELD(tiny_allocs),
+};
+
+static int gomem_proc_show(struct seq_file *m, void *v)
+{
+	struct gomem_memstats *ms = kmalloc(sizeof(*ms), GFP_KERNEL);
+	unsigned int i, sc;
+
+	if (!ms)
+		return -ENOMEM;
+	gomem_read_memstats(ms);
+	seq_puts(m, "gomem - version: 1\n");
+	for (i = 0; i < ARRAY_SIZE(gomem_fields); i++)
+		seq_printf(m, "%s: %llu\n", gomem_fields[i].name,
+			   *(u64 *)((char *)ms + gomem_fields[i].offset));
+	seq_printf(m, "# %5s %6s %7s %5s %10s %7s %12s %12s %12s\n", "class", "size",
+		   "objects", "pages", "live", "spans", "span_bytes", "mallocs", "frees");
+	for (sc = 1; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
+		struct gomem_class_stats *cs = &ms->by_size[sc];
+		unsigned long spans = data_race(gomem_central[sc].nspans);
+
+		seq_printf(m, "  %5u %6llu %7u %5u %10llu %7lu %12lu %12llu %12llu\n", sc,
+			   cs->size, gomem_class_to_nelems[sc], gomem_class_to_npages[sc],
+			   cs->mallocs - cs->frees, spans,
+			   spans * gomem_class_to_npages[sc] * GOMEM_PAGE_SIZE,
+			   cs->mallocs, cs->frees);
+	}
+	kfree(ms);
+	return 0;
+}
+
+/**
+ * gomem_proc_init() - create /proc/gomem (mode 0400, as /proc/slabinfo)
+ *
+ * Context: process context, module init.
+ * Return: 0 or -ENOMEM.
+ */
+int gomem_proc_init(void)
+{
+	return proc_create_single("gomem", 0400, NULL, gomem_proc_show) ? 0 : -ENOMEM;
+}
+
+/**
+ * gomem_proc_exit() - remove /proc/gomem
+ *
+ * Context: process context, module exit.
+ */
+void gomem_proc_exit(void)
+{
+	remove_proc_entry("gomem", NULL);
+}

@@ -1,0 +1,50 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers for gomem's scripts: cache locations, the kernel source, errors.
+# Sourced, never run.
+
+GOMEM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GOMEM_CACHE=${GOMEM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gomem}
+LINUX_SOURCE_TARBALL=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+
+die() {
+	echo "gomem: error: $*" >&2
+	exit 1
+}
+
+note() {
+	echo "gomem: $*" >&2
+}
+
+# The Debian package version of linux-source-6.12, e.g. 6.12.57-1~deb12u1.
+linux_source_version() {
+	dpkg-query -W -f='${Version}' linux-source-6.12 2>/dev/null ||
+		die "linux-source-6.12 is not installed (run scripts/install-deps.sh)"
+}
+
+# Print the extracted kernel source directory, extracting it once.
+# Extraction goes to a temporary folder renamed when complete.
+linux_source_dir() {
+	local ver dir tmp
+	ver=$(linux_source_version) || exit 1
+	dir="$GOMEM_CACHE/src/linux-${ver//[~:]/_}"
+	if [ ! -f "$dir/Makefile" ]; then
+		[ -f "$LINUX_SOURCE_TARBALL" ] || die "missing $LINUX_SOURCE_TARBALL"
+		mkdir -p "$GOMEM_CACHE/src"
+		tmp=$(mktemp -d "$GOMEM_CACHE/src/.extract.XXXXXX")
+		note "extracting $LINUX_SOURCE_TARBALL"
+		tar -C "$tmp" -xf "$LINUX_SOURCE_TARBALL" ||
+			{ rm -rf "$tmp"; die "extracting $LINUX_SOURCE_TARBALL failed"; }
+		rm -rf "$dir"
+		mv "$tmp"/linux-source-6.12 "$dir" || die "cannot move source into $dir"
+		rm -rf "$tmp"
+	fi
+	echo "$dir"
+}
+
+# Debian's stock 6.1 kernel: the version whose headers are installed.
+distro_kernel_release() {
+	local d
+	d=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | grep -v -- '-rt-' | sort -V | tail -n 1)
+	[ -n "$d" ] || die "no linux-headers-*-amd64 installed (run scripts/install-deps.sh)"
+	basename "$d" | sed 's/^linux-headers-//'
+}

@@ -1,0 +1,94 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot a kernel in QEMU with a busybox initramfs holding modules and a guest
+# script, capture the console, and judge the log.
+#
+# usage: scripts/vm-run.sh -k BZIMAGE -s GUEST_SCRIPT -l LOG [-m MODULE.ko]...
+#                          [-c CPUS] [-M MEM_MB] [-t TIMEOUT_S] [-a "kernel args"]
+#
+# The guest runs GUEST_SCRIPT with /bin/sh (busybox) from / where the modules
+# lie; /init then prints "GOMEM-VM-DONE rc=<status>" and powers off.
+# Exit 0 only when the marker shows rc=0, QEMU ended in time and the log holds
+# none of the kernel's error reports (BUG:, WARNING:, Call Trace, Oops, panic,
+# lockdep and atomic-sleep reports). Reused by check, run, bench and torture.
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+kernel= script= log= cpus=${GOMEM_VM_CPUS:-4} mem=1024 tmo=600 args=
+modules=()
+while getopts "k:s:l:m:c:M:t:a:" o; do
+	case "$o" in
+	k) kernel=$OPTARG ;;
+	s) script=$OPTARG ;;
+	l) log=$OPTARG ;;
+	m) modules+=("$OPTARG") ;;
+	c) cpus=$OPTARG ;;
+	M) mem=$OPTARG ;;
+	t) tmo=$OPTARG ;;
+	a) args=$OPTARG ;;
+	*) die "vm-run.sh: bad option" ;;
+	esac
+done
+[ -f "$kernel" ] || die "vm-run.sh: no kernel image '$kernel'"
+[ -f "$script" ] || die "vm-run.sh: no guest script '$script'"
+[ -n "$log" ] || die "vm-run.sh: no log file given (-l)"
+busybox=/bin/busybox
+[ -x "$busybox" ] || die "busybox-static is not installed (run scripts/install-deps.sh)"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86 is not installed"
+
+work=$(mktemp -d /tmp/gomem-vm.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+root=$work/root
+mkdir -p "$root"/{bin,dev,proc,sys,tmp}
+cp "$busybox" "$root/bin/busybox"
+for m in "${modules[@]}"; do
+	[ -f "$m" ] || die "vm-run.sh: no module '$m'"
+	cp "$m" "$root/"
+done
+cp "$script" "$root/test.sh"
+cat >"$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+cd /
+echo "GOMEM-VM-START cpus=$(grep -c ^processor /proc/cpuinfo) kernel=$(uname -r)"
+sh /test.sh
+echo "GOMEM-VM-DONE rc=$?"
+poweroff -f
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
+
+start=$(date +%s)
+rc=0
+timeout -k 10 "$tmo" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
+	-smp "$cpus" -m "$mem" -nographic -no-reboot -monitor none \
+	-kernel "$kernel" -initrd "$work/initrd.gz" \
+	-append "console=ttyS0 panic=-1 oops=panic $args" \
+	</dev/null >"$log" 2>&1 || rc=$?
+secs=$(($(date +%s) - start))
+tr -d '\r' <"$log" >"$work/log" && cp "$work/log" "$log"
+
+[ "$rc" -ne 124 ] && [ "$rc" -ne 137 ] ||
+	die "QEMU timed out after ${tmo}s (log: $log)"
+[ "$rc" -eq 0 ] || die "QEMU exited with status $rc (log: $log)"
+bad='BUG:|WARNING:|Call Trace|Oops|Kernel panic|kernel BUG at|general protection fault'
+bad="$bad|possible recursive locking|inconsistent lock state|circular locking dependency"
+bad="$bad|possible circular|INFO: possible|lock held when returning|Invalid wait context"
+bad="$bad|sleeping function called from invalid context|scheduling while atomic"
+bad="$bad|UBSAN:|KASAN:|KCSAN:|kmemleak:.*new suspected|RCU stall|soft lockup|blocked for more than"
+if grep -En "$bad" "$log" >"$work/bad"; then
+	echo "gomem: error: the guest log reports a kernel error (log: $log):" >&2
+	head -n 20 "$work/bad" >&2
+	exit 1
+fi
+grep -q '^GOMEM-VM-DONE rc=0$' "$log" || {
+	grep -q '^GOMEM-VM-DONE' "$log" &&
+		die "the guest script failed: $(grep '^GOMEM-VM-DONE' "$log") (log: $log)"
+	die "the guest never finished: no GOMEM-VM-DONE marker (log: $log)"
+}
+note "VM run passed in ${secs}s ($cpus vCPUs, log: $log)"

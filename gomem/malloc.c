@@ -237,8 +237,11 @@ static __always_inline unsigned int tiny_end_bit(unsigned int end)
 /* Size of the tiny object at @off, from its block's mask. */
 static unsigned int tiny_size(unsigned int mask, unsigned int off)
 {
-	unsigned int ends = mask >> (16 + off + 1);
+	unsigned int ends;
 
+	if (off == GOMEM_TINY_SIZE - 1)	/* a shift by 32 would be undefined */
+		return 1;
+	ends = mask >> (16 + off + 1);
 	return ends ? __ffs(ends) + 1 : GOMEM_TINY_SIZE - off;
 }
 
@@ -258,24 +261,26 @@ static __always_inline unsigned int tiny_align(unsigned int off, size_t size)
 static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp)
 {
 	struct mcache_class *cc;
-	struct gomem_cobj *e;
 	struct mcache *c;
+	struct mspan *s;
 	atomic_t *mask;
 	unsigned long block;
 
 	c = gomem_refill(GOMEM_TINY_SPANCLASS, gfp);
 	if (!c)
 		return NULL;
+	/* Copy the entry out: retiring the old block may push into its slot. */
 	cc = &c->cls[GOMEM_TINY_SPANCLASS];
-	e = &cc->objs[--cc->count];
-	block = (unsigned long)e->obj;
-	mask = &e->span->tiny_masks[(block - e->span->base) / GOMEM_TINY_SIZE];
+	cc->count--;
+	block = (unsigned long)cc->objs[cc->count].obj;
+	s = cc->objs[cc->count].span;
+	mask = &s->tiny_masks[(block - s->base) / GOMEM_TINY_SIZE];
 	atomic_set(mask, GOMEM_TINY_HELD | BIT(0) | tiny_end_bit(size));
 	if (!c->tiny || size < c->tiny_offset) {
 		gomem_tiny_retire(c);
 		c->tiny = block;
 		c->tiny_mask = mask;
-		c->tiny_span = e->span;
+		c->tiny_span = s;
 		c->tiny_offset = size;
 	} else {
 		/* The old block has more room: the new one holds just this object. */

@@ -49,9 +49,13 @@ static bool intact(const struct sample_obj *o)
 {
 	u32 i;
 
-	for (i = 0; i < o->size; i++)
-		if (o->p[i] != (u8)(o->seed + i))
+	for (i = 0; i < o->size; i++) {
+		if (o->p[i] != (u8)(o->seed + i)) {
+			pr_err("object of %u bytes (usable %zu) corrupted at byte %u\n",
+			       o->size, gomem_usable_size(o->p), i);
 			return false;
+		}
+	}
 	return true;
 }
 
@@ -62,8 +66,11 @@ static int sample_take(struct sample_obj *o)
 	o->p = gomem_alloc(o->size, GFP_KERNEL);
 	if (!o->p)
 		return -ENOMEM;
-	if (gomem_usable_size(o->p) < o->size)
+	if (gomem_usable_size(o->p) < o->size) {
+		pr_err("object of %u bytes has only %zu usable\n", o->size,
+		       gomem_usable_size(o->p));
 		return -EFAULT;
+	}
 	fill(o);
 	return 0;
 }

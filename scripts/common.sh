@@ -48,3 +48,20 @@ distro_kernel_release() {
 	[ -n "$d" ] || die "no linux-headers-*-amd64 installed (run scripts/install-deps.sh)"
 	basename "$d" | sed 's/^linux-headers-//'
 }
+
+# Build gomem's modules for the kernel build tree $1 in $GOMEM_TOP/build/$2,
+# a copy of the sources (so builds for several kernels do not mix). Extra
+# make arguments follow. Prints the build directory.
+build_modules() {
+	local kdir=$1 name=$2 out
+	shift 2
+	out="$GOMEM_TOP/build/$name"
+	mkdir -p "$out"
+	# Sources only: an in-tree build's *.mod or *.cmd files would point at its objects.
+	rsync -a --include='*/' --include='*.[ch]' --include=Kbuild --exclude='*' \
+		"$GOMEM_TOP/Kbuild" "$GOMEM_TOP/gomem" "$GOMEM_TOP/kunit" "$GOMEM_TOP/samples" \
+		"$out/" || die "cannot copy sources to $out"
+	make -C "$kdir" M="$out" "$@" modules >"$out/build.log" 2>&1 ||
+		{ cat "$out/build.log" >&2; die "building the modules against $kdir failed"; }
+	echo "$out"
+}

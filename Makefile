@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+# gomem: the developer's verbs. Objects and flags live in Kbuild.
+#
+#   make                 build gomem.ko, the sample client and (on a KUnit kernel)
+#                        the KUnit suites against KDIR
+#   make install         install the modules into /lib/modules
+#   make run             the main job: build, boot the test kernel in QEMU, load
+#                        gomem and the sample client, print /proc/gomem, unload
+#   make check           every test: static checks, KUnit in QEMU, sample run,
+#                        Debian 6.1 smoke test; ends with "N passed, N failed"
+#   make sizeclasses     regenerate gomem/sizeclasses.h
+#   make clean
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) modules_install
+
+run:
+	bash scripts/run.sh
+
+check:
+	bash scripts/check.sh
+
+sizeclasses:
+	python3 scripts/mksizeclasses.py
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
+	rm -rf build
+
+.PHONY: all modules install run check sizeclasses clean

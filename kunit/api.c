@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Suites gomem_realloc and gomem_bad_input: gomem_realloc() keeps
+ * krealloc()'s promises, and a pointer that is not a live gomem object is
+ * reported, counted and ignored by gomem_free(), gomem_usable_size() and
+ * gomem_realloc(), leaving the heap as it was.
+ */
+
+#include <kunit/test.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
+#include <linux/vmalloc.h>
+
+#include "gomem_test.h"
+
+/* The report a call on @p gets once @p, from a request of @size bytes, is freed. */
+static enum gomem_error gt_freed_error(size_t size)
+{
+	/*
+	 * A freed small or tiny object is still in its span, not live: a
+	 * double free. A freed large object's pages are a free run (or back
+	 * in the page allocator), which gomem cannot tell from any pointer it
+	 * never returned: an invalid pointer.
+	 */
+	return size > GOMEM_MAX_SMALL_OBJECT ? GOMEM_ERR_INVALID_FREE : GOMEM_ERR_DOUBLE_FREE;
+}
+
+/* === gomem_realloc === */
+
+struct gt_realloc_param {
+	size_t from, to;
+	const char *desc;
+};
+
+/* New sizes the old object's usable size already covers. */
+static const struct gt_realloc_param gt_in_place[] = {
+	{ 5, 5, "tiny 5 -> 5" },
+	{ 5, 1, "tiny 5 -> 1" },
+	{ 100, 112, "100 -> 112 (its class size)" },
+	{ 100, 1, "100 -> 1 (tiny size)" },
+	{ 112, 97, "112 -> 97 (same class)" },
+	{ 32768, 16385, "32768 -> 16385" },
+	{ 40000, 40960, "large 40000 -> 40960 (its pages)" },
+	{ 40000, 16, "large 40000 -> 16" },
+	{ SZ_1M + 1, SZ_1M + 8192, "large 1 MiB + 1 -> 1 MiB + 8192" },
+};
+
+KUNIT_ARRAY_PARAM_DESC(gt_in_place, gt_in_place, desc);
+
+/* A new size within the usable size returns the same object, contents kept. */
+static void gomem_test_realloc_in_place(struct kunit *test)
+{
+	const struct gt_realloc_param *r = test->param_value;
+	size_t usable;
+	void *p, *q;
+
+	p = gomem_alloc(r->from, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	usable = gomem_usable_size(p);
+	gt_stamp(p, usable, 1);
+	q = gomem_realloc(p, r->to, GFP_KERNEL);
+	KUNIT_EXPECT_PTR_EQ(test, q, p);
+	KUNIT_EXPECT_EQ(test, gomem_usable_size(p), usable);
+	KUNIT_EXPECT_TRUE(test, gt_intact(p, usable, 1));
+	gomem_free(p);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+/*
+ * Growing beyond the usable size moves the object through every kind
+ * (tiny, small classes, large pages): the old usable bytes come along and
+ * the old object is freed (a later call on it is reported).
+ */
+static void gomem_test_realloc_moves(struct kunit *test)
+{
+	static const size_t chain[] = {
+		1, 7, 15, 16, 100, 1000, 5000, 32768, 32769, SZ_1M, SZ_4M,
+	};
+	struct gt_errors *e = gt_errors_start(test);
+	bool tiny = gt_tiny_enabled();
+	size_t usable, want;
+	unsigned long align;
+	unsigned int i;
+	void *p, *q;
+
+	p = gomem_alloc(chain[0], GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	for (i = 1; i < ARRAY_SIZE(chain); i++) {
+		usable = gomem_usable_size(p);
+		if (usable >= chain[i])
+			continue;	/* tiny off: 1, 7 and 15 share a class */
+		gt_stamp(p, usable, i);
+		q = gomem_realloc(p, chain[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, q, "%zu -> %zu", chain[i - 1], chain[i]);
+		KUNIT_EXPECT_PTR_NE(test, q, p);
+		gt_layout(chain[i], tiny, &want, &align);
+		KUNIT_EXPECT_EQ(test, gomem_usable_size(q), want);
+		KUNIT_EXPECT_TRUE_MSG(test, gt_intact(q, usable, i), "%zu -> %zu lost contents",
+				      chain[i - 1], chain[i]);
+		GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
+		/* The old object is freed. */
+		KUNIT_EXPECT_EQ(test, gomem_usable_size(p), 0);
+		GT_EXPECT_ERRORS(test, e, gt_freed_error(chain[i - 1]), 1);
+		p = q;
+	}
+	gomem_free(p);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+/* NULL allocates; size 0 frees and returns the zero-size address. */
+static void gomem_test_realloc_null_and_zero(struct kunit *test)
+{
+	static const size_t sizes[] = { 5, 100, 40000 };
+	struct gt_errors *e = gt_errors_start(test);
+	void *zero = gomem_alloc(0, GFP_KERNEL);
+	unsigned int i;
+	void *p;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p = gomem_realloc(NULL, sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		KUNIT_EXPECT_GE(test, gomem_usable_size(p), sizes[i]);
+		gt_stamp(p, sizes[i], i);
+		KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(p, 0, GFP_KERNEL), zero);
+		GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
+		/* It was freed. */
+		KUNIT_EXPECT_EQ(test, gomem_usable_size(p), 0);
+		GT_EXPECT_ERRORS(test, e, gt_freed_error(sizes[i]), 1);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(NULL, 0, GFP_KERNEL), zero);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+/* On failure realloc returns NULL and the old object is untouched and live. */
+static void gomem_test_realloc_failure(struct kunit *test)
+{
+	static const size_t sizes[] = { 5, 100, 32768, 40000 };
+	static const struct {
+		size_t size;
+		gfp_t gfp;
+	} fails[] = {
+		{ SIZE_MAX, GFP_KERNEL },
+		{ SZ_4M + 1, GFP_KERNEL },
+		{ SZ_8M, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN },
+		{ SZ_4M, GFP_KERNEL | __GFP_DMA },
+		{ SZ_4M, GFP_KERNEL | __GFP_DMA32 },
+	};
+	struct gt_errors *e = gt_errors_start(test);
+	unsigned int i, j;
+	size_t usable;
+	void *p, *q;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		p = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		usable = gomem_usable_size(p);
+		gt_stamp(p, usable, i);
+		for (j = 0; j < ARRAY_SIZE(fails); j++)
+			KUNIT_EXPECT_NULL_MSG(test, gomem_realloc(p, fails[j].size, fails[j].gfp),
+					      "%zu -> %zu", sizes[i], fails[j].size);
+		KUNIT_EXPECT_EQ(test, gomem_usable_size(p), usable);
+		KUNIT_EXPECT_TRUE(test, gt_intact(p, usable, i));
+		/* Still a live object: it can grow, and be freed once. */
+		q = gomem_realloc(p, usable + 1, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, q);
+		KUNIT_EXPECT_TRUE(test, gt_intact(q, usable, i));
+		gomem_free(q);
+		GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
+	}
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+/* === gomem_bad_input === */
+
+#define GT_BAD_KEEP	2
+
+/**
+ * struct gt_bad - what a bad pointer was made from
+ * @keep: live gomem objects next to it, stamped, freed at the end
+ * @keep_size: their sizes
+ * @nkeep: how many
+ * @foreign: another allocator's memory, stamped, checked untouched
+ * @foreign_size: its size
+ * @page: the page of @foreign when it came from alloc_page()
+ * @vmem: @foreign came from vmalloc()
+ * @stack: a variable on the test's stack, stamped, checked untouched
+ */
+struct gt_bad {
+	void *keep[GT_BAD_KEEP];
+	size_t keep_size[GT_BAD_KEEP];
+	unsigned int nkeep;
+	void *foreign;
+	size_t foreign_size;
+	struct page *page;
+	bool vmem;
+	u64 *stack;
+};
+
+struct gt_bad_param {
+	const char *desc;
+	void *(*make)(struct gt_bad *b);
+	enum gomem_error err;
+};
+
+static void *gt_bad_keep(struct gt_bad *b, size_t size)
+{
+	void *p = gomem_alloc(size, GFP_KERNEL);
+
+	if (p) {
+		gt_stamp(p, size, b->nkeep);
+		b->keep_size[b->nkeep] = size;
+		b->keep[b->nkeep++] = p;
+	}
+	return p;
+}
+
+static void *gt_bad_freed(size_t size)
+{
+	void *p = gomem_alloc(size, GFP_KERNEL);
+
+	gomem_free(p);
+	return p;
+}
+
+static void *gt_bad_kmalloc(struct gt_bad *b)
+{
+	b->foreign_size = 64;
+	b->foreign = kmalloc(b->foreign_size, GFP_KERNEL);
+	return b->foreign;
+}
+
+static void *gt_bad_vmalloc(struct gt_bad *b)
+{
+	b->foreign_size = 2 * GOMEM_PAGE_SIZE;
+	b->foreign = vmalloc(b->foreign_size);
+	b->vmem = true;
+	return b->foreign;
+}
+
+static void *gt_bad_page(struct gt_bad *b)
+{
+	b->page = alloc_page(GFP_KERNEL);
+	if (!b->page)
+		return NULL;
+	b->foreign_size = PAGE_SIZE;
+	b->foreign = page_address(b->page);
+	return b->foreign;
+}
+
+static void *gt_bad_stack(struct gt_bad *b)
+{
+	return b->stack;
+}
+
+static void *gt_bad_small_interior(struct gt_bad *b)
+{
+	u8 *p = gt_bad_keep(b, 64);
+
+	return p ? p + 8 : NULL;
+}
+
+static void *gt_bad_tiny_interior(struct gt_bad *b)
+{
+	u8 *p = gt_bad_keep(b, 8);
+
+	return p ? p + 1 : NULL;
+}
+
+static void *gt_bad_large_interior(struct gt_bad *b)
+{
+	u8 *p = gt_bad_keep(b, 40000);
+
+	return p ? p + GOMEM_PAGE_SIZE : NULL;
+}
+
+/* Past the last object of a span of 24-byte objects (341 fill 8184 of 8192 bytes). */
+static void *gt_bad_span_tail(struct gt_bad *b)
+{
+	unsigned int sc = gt_class_of(24);
+	u8 *p = gt_bad_keep(b, 24);
+
+	if (!p || gomem_class_to_npages[sc] != 1)
+		return NULL;
+	return (u8 *)ALIGN_DOWN((unsigned long)p, GOMEM_PAGE_SIZE) +
+	       gomem_class_to_nelems[sc] * gomem_class_to_size[sc];
+}
+
+static void *gt_bad_small_freed(struct gt_bad *b)
+{
+	return gt_bad_freed(64);
+}
+
+static void *gt_bad_tiny_freed(struct gt_bad *b)
+{
+	void *p = gomem_alloc(4, GFP_KERNEL);
+
+	gt_bad_keep(b, 4);		/* a live neighbour, likely in the same block */
+	gomem_free(p);
+	return p;
+}
+
+static void *gt_bad_large_freed(struct gt_bad *b)
+{
+	return gt_bad_freed(SZ_64K);
+}
+
+static const struct gt_bad_param gt_bad_params[] = {
+	{ "kmalloc() object", gt_bad_kmalloc, GOMEM_ERR_INVALID_FREE },
+	{ "vmalloc() memory", gt_bad_vmalloc, GOMEM_ERR_INVALID_FREE },
+	{ "alloc_page() page", gt_bad_page, GOMEM_ERR_INVALID_FREE },
+	{ "stack address", gt_bad_stack, GOMEM_ERR_INVALID_FREE },
+	{ "64-byte object + 8", gt_bad_small_interior, GOMEM_ERR_INVALID_FREE },
+	{ "8-byte tiny object + 1", gt_bad_tiny_interior, GOMEM_ERR_INVALID_FREE },
+	{ "large object + 8 KiB", gt_bad_large_interior, GOMEM_ERR_INVALID_FREE },
+	{ "tail of a span, past its last object", gt_bad_span_tail, GOMEM_ERR_INVALID_FREE },
+	{ "freed 64-byte object", gt_bad_small_freed, GOMEM_ERR_DOUBLE_FREE },
+	{ "freed 4-byte tiny object", gt_bad_tiny_freed, GOMEM_ERR_DOUBLE_FREE },
+	{ "freed 64 KiB large object", gt_bad_large_freed, GOMEM_ERR_INVALID_FREE },
+};
+
+KUNIT_ARRAY_PARAM_DESC(gt_bad_params, gt_bad_params, desc);
+
+/*
+ * gomem_free(), gomem_usable_size() and gomem_realloc() (growing and to
+ * size 0) of the bad pointer: each is one report of the expected kind,
+ * counted by this test rather than printed, and does nothing else: the
+ * memory the pointer is in and the objects next to it are untouched, and
+ * those objects, and new ones of their sizes, are freed normally after.
+ */
+static void gomem_test_bad_pointer(struct kunit *test)
+{
+	const struct gt_bad_param *bp = test->param_value;
+	struct gt_errors *e = gt_errors_start(test);
+	struct gt_bad *b;
+	unsigned int i;
+	u64 on_stack;
+	void *p, *q;
+
+	b = kunit_kzalloc(test, sizeof(*b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	b->stack = &on_stack;
+	gt_stamp(&on_stack, sizeof(on_stack), 7);
+	p = bp->make(b);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	if (b->foreign)
+		gt_stamp(b->foreign, b->foreign_size, 9);
+	GT_EXPECT_ERRORS(test, e, bp->err, 0);
+
+	gomem_free(p);
+	GT_EXPECT_ERRORS(test, e, bp->err, 1);
+	KUNIT_EXPECT_EQ(test, gomem_usable_size(p), 0);
+	GT_EXPECT_ERRORS(test, e, bp->err, 1);
+	KUNIT_EXPECT_NULL(test, gomem_realloc(p, 100, GFP_KERNEL));
+	GT_EXPECT_ERRORS(test, e, bp->err, 1);
+	KUNIT_EXPECT_NULL(test, gomem_realloc(p, 0, GFP_KERNEL));
+	GT_EXPECT_ERRORS(test, e, bp->err, 1);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+
+	/* Nothing was written or freed. */
+	KUNIT_EXPECT_TRUE(test, gt_intact(&on_stack, sizeof(on_stack), 7));
+	if (b->foreign)
+		KUNIT_EXPECT_TRUE(test, gt_intact(b->foreign, b->foreign_size, 9));
+	for (i = 0; i < b->nkeep; i++) {
+		KUNIT_EXPECT_TRUE(test, gt_intact(b->keep[i], b->keep_size[i], i));
+		KUNIT_EXPECT_GE(test, gomem_usable_size(b->keep[i]), b->keep_size[i]);
+		gomem_free(b->keep[i]);
+	}
+	/* The sizes concerned still allocate and free normally. */
+	for (i = 0; i < b->nkeep; i++) {
+		q = gomem_alloc(b->keep_size[i], GFP_KERNEL);
+		KUNIT_EXPECT_NOT_NULL(test, q);
+		gomem_free(q);
+	}
+	q = gomem_alloc(SZ_64K, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, q);
+	gomem_free(q);
+	GT_EXPECT_ERRORS(test, e, bp->err, 0);
+
+	if (b->vmem)
+		vfree(b->foreign);
+	else if (b->page)
+		__free_page(b->page);
+	else
+		kfree(b->foreign);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+/* Double frees of each kind, interleaved with live objects of the same classes. */
+static void gomem_test_double_free_kinds(struct kunit *test)
+{
+	static const size_t sizes[] = { 3, 8, 64, 1024, 32768, 40000, SZ_1M };
+	struct gt_errors *e = gt_errors_start(test);
+	void *live[ARRAY_SIZE(sizes)], *dead;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		live[i] = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, live[i]);
+		gt_stamp(live[i], sizes[i], i);
+		dead = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, dead);
+		gomem_free(dead);
+		gomem_free(dead);
+		GT_EXPECT_ERRORS(test, e, gt_freed_error(sizes[i]), 1);
+	}
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		KUNIT_EXPECT_TRUE(test, gt_intact(live[i], sizes[i], i));
+		gomem_free(live[i]);
+	}
+	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_DOUBLE_FREE, 0);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+static struct kunit_case gomem_realloc_cases[] = {
+	KUNIT_CASE_PARAM(gomem_test_realloc_in_place, gt_in_place_gen_params),
+	KUNIT_CASE(gomem_test_realloc_moves),
+	KUNIT_CASE(gomem_test_realloc_null_and_zero),
+	KUNIT_CASE(gomem_test_realloc_failure),
+	{}
+};
+
+static struct kunit_suite gomem_realloc_suite = {
+	.name = "gomem_realloc",
+	.test_cases = gomem_realloc_cases,
+};
+
+static struct kunit_case gomem_bad_input_cases[] = {
+	KUNIT_CASE_PARAM(gomem_test_bad_pointer, gt_bad_params_gen_params),
+	KUNIT_CASE(gomem_test_double_free_kinds),
+	{}
+};
+
+static struct kunit_suite gomem_bad_input_suite = {
+	.name = "gomem_bad_input",
+	.test_cases = gomem_bad_input_cases,
+};
+
+kunit_test_suites(&gomem_realloc_suite, &gomem_bad_input_suite);

@@ -150,7 +150,8 @@ static int check_local_caches(void)
 			      cc->count, cc->cap);
 			for (i = 0; i < cc->count && i < cc->cap; i++) {
 				struct mspan *s = cc->objs[i].span;
-				unsigned int idx = gomem_obj_index(s, (unsigned long)cc->objs[i].obj);
+				unsigned long obj = (unsigned long)cc->objs[i].obj;
+				unsigned int idx = gomem_obj_index(s, obj);
 
 				CHECK(s->spanclass == sc && idx < s->nelems,
 				      "cache class %u holds a foreign object", sc);

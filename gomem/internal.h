@@ -75,7 +75,7 @@ struct mspan {
 	u32 elemsize;			/* object size */
 	u32 divmagic;			/* (off * divmagic) >> 32 == off / elemsize */
 	struct gomem_arena *arena;	/* arena holding the pages */
-	struct list_head node;		/* mcentral list (mcentral.lock) or free list (mheap.lock) */
+	struct list_head node;		/* mcentral list (its lock) or free list (mheap.lock) */
 
 	/* Go's allocation state: mcentral.lock of spanclass. */
 	u16 freeindex;			/* objects below are not looked at by refill */
@@ -176,7 +176,8 @@ enum gomem_pool {
 	GOMEM_NR_POOLS,
 };
 
-#define GOMEM_FREE_LISTS	128	/* free runs of n pages on free[n - 1], larger on the last */
+/* Free runs of n pages are on free[n - 1], larger ones on the last list. */
+#define GOMEM_FREE_LISTS	128
 
 struct mheap {
 	raw_spinlock_t lock;

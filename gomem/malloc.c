@@ -72,12 +72,12 @@ MODULE_PARM_DESC(tiny, "Pack objects under 16 bytes into 16-byte blocks (default
 static unsigned long initial_heap_kb;
 module_param(initial_heap_kb, ulong, 0444);
 MODULE_PARM_DESC(initial_heap_kb,
-		 "Heap to take from the page allocator at load, in KiB, also retained (default: 0)");
+		 "Heap to take from the page allocator at load and retain, in KiB (default: 0)");
 
 static unsigned long retain_kb = 4096;
 module_param(retain_kb, ulong, 0444);
 MODULE_PARM_DESC(retain_kb,
-		 "Idle heap kept rather than returned to the page allocator, in KiB (default: 4096)");
+		 "Idle heap kept from the page allocator, in KiB (default: 4096)");
 
 unsigned long gomem_retain_bytes;
 atomic_long_t gomem_errors[GOMEM_NR_ERRORS];
@@ -95,6 +95,7 @@ static const char * const gomem_error_names[] = {
 	[GOMEM_ERR_NMI]			= "call from NMI context",
 	[GOMEM_ERR_CORRUPT]		= "internal corruption",
 };
+
 static_assert(ARRAY_SIZE(gomem_error_names) == GOMEM_NR_ERRORS);
 
 /* === Error reports === */
@@ -542,8 +543,10 @@ static size_t gomem_object_size(const void *ptr)
 	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS)
 		return tiny_lookup(s, ptr, &mask);
 	if (state == MSPAN_SMALL) {
+		unsigned long off = (unsigned long)ptr - s->base;
+
 		idx = gomem_obj_index(s, (unsigned long)ptr);
-		if (idx < s->nelems && (unsigned long)idx * s->elemsize == (unsigned long)ptr - s->base) {
+		if (idx < s->nelems && (unsigned long)idx * s->elemsize == off) {
 			if (test_bit(idx, s->live_bits))
 				return s->elemsize;
 			gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s);
@@ -682,7 +685,7 @@ static void gomem_report_leaks(void)
 		return;
 	gomem_read_memstats(ms);
 	if (ms->heap_objects)
-		pr_warn("unloading with %llu objects (%llu bytes) still allocated; their memory is freed\n",
+		pr_warn("unloading with %llu objects (%llu bytes) still allocated, freed now\n",
 			ms->heap_objects, ms->heap_alloc);
 	kfree(ms);
 }

@@ -108,6 +108,7 @@ unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsign
 		s = list_first_entry(&mc->partial, struct mspan, node);
 		while (moved < n && s->alloc_count < s->nelems) {
 			unsigned int idx = span_next_free_index(s);
+			unsigned long obj;
 
 			if (idx == s->nelems) {
 				span_sweep(s);
@@ -115,7 +116,8 @@ unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsign
 			}
 			__set_bit(idx, s->alloc_bits);
 			s->alloc_count++;
-			cc->objs[cc->count].obj = (void *)(s->base + (unsigned long)idx * s->elemsize);
+			obj = s->base + idx * (unsigned long)s->elemsize;
+			cc->objs[cc->count].obj = (void *)obj;
 			cc->objs[cc->count].span = s;
 			cc->count++;
 			moved++;

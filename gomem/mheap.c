@@ -25,19 +25,18 @@
 
 #include <linux/gfp.h>
 #include <linux/mm.h>
-#include <linux/slab.h>
-#include <linux/version.h>
+#include <linux/log2.h>
+#include <linux/mmzone.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
 
-#ifdef MAX_PAGE_ORDER
-#define GOMEM_MAX_ORDER		MAX_PAGE_ORDER		/* 6.8+: inclusive */
-#elif LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
-#define GOMEM_MAX_ORDER		MAX_ORDER		/* 6.4-6.7: inclusive */
-#else
-#define GOMEM_MAX_ORDER		(MAX_ORDER - 1)		/* up to 6.3: exclusive */
-#endif
+/*
+ * The largest order the page allocator gives. MAX_ORDER was exclusive up to
+ * 6.3, inclusive from 6.4 and became MAX_PAGE_ORDER in 6.8; MAX_ORDER_NR_PAGES
+ * means the same pages in all of them.
+ */
+#define GOMEM_MAX_ORDER		ilog2(MAX_ORDER_NR_PAGES)
 
 /* Kernel pages per gomem page, and the order of one gomem page. */
 #define GOMEM_PAGE_ORDER	(GOMEM_PAGE_SHIFT - PAGE_SHIFT)
@@ -46,8 +45,8 @@
 
 #define MAP_LEAF_BITS		9
 #define MAP_L2_BITS		12
-#define MAP_LEAF_LEN		(1UL << MAP_LEAF_BITS)
-#define MAP_L2_LEN		(1UL << MAP_L2_BITS)
+#define MAP_LEAF_LEN		BIT(MAP_LEAF_BITS)
+#define MAP_L2_LEN		BIT(MAP_L2_BITS)
 
 struct mheap gomem_heap;
 struct gomem_fixalloc gomem_pools[GOMEM_NR_POOLS];
@@ -303,7 +302,8 @@ static void map_destroy(void)
 			continue;
 		for (j = 0; j < MAP_L2_LEN; j++)
 			if (l2->leaf[j])
-				free_pages((unsigned long)l2->leaf[j], get_order(sizeof(struct map_leaf)));
+				free_pages((unsigned long)l2->leaf[j],
+					   get_order(sizeof(struct map_leaf)));
 		free_pages((unsigned long)l2, get_order(sizeof(*l2)));
 	}
 	free_pages((unsigned long)map_l1, get_order(map_l1_len * sizeof(*map_l1)));
@@ -383,7 +383,8 @@ static int heap_grow(unsigned int npages, gfp_t gfp)
 	base = (unsigned long)page_address(page);
 	arena = gomem_fixalloc_alloc(&gomem_pools[GOMEM_POOL_ARENA], gfp);
 	run = span_alloc(0, gfp);
-	if (!arena || !run || map_ensure(map_key(base), 1UL << (order - GOMEM_PAGE_ORDER), pgfp & ~__GFP_NOFAIL)) {
+	if (!arena || !run ||
+	    map_ensure(map_key(base), 1UL << (order - GOMEM_PAGE_ORDER), pgfp & ~__GFP_NOFAIL)) {
 		if (arena)
 			gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_ARENA], arena);
 		if (run)

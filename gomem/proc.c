@@ -14,6 +14,13 @@
 
 #include "internal.h"
 
+/* A counter of another CPU's cache, read while that CPU may update it. */
+static u64 racy_read(const u64 *counter)
+{
+	/* An aligned u64 written by one CPU: an old or a new value, never torn. */
+	return data_race(*counter);
+}
+
 /* Sum the counters of every cache of every possible CPU. */
 static void sum_counters(struct gomem_memstats *ms, u64 *tiny_live_bytes)
 {
@@ -28,17 +35,16 @@ static void sum_counters(struct gomem_memstats *ms, u64 *tiny_live_bytes)
 
 			if (!c)
 				continue;
-			/* Racy reads of another CPU's counters: each is a whole u64. */
 			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
-				ms->by_size[sc].mallocs += data_race(c->mallocs[sc]);
-				ms->by_size[sc].frees += data_race(c->frees[sc]);
+				ms->by_size[sc].mallocs += racy_read(&c->mallocs[sc]);
+				ms->by_size[sc].frees += racy_read(&c->frees[sc]);
 			}
-			tiny_allocs += data_race(c->tiny_allocs);
-			tiny_frees += data_race(c->tiny_frees);
-			tiny_ab += data_race(c->tiny_alloc_bytes);
-			tiny_fb += data_race(c->tiny_free_bytes);
-			lab += data_race(c->large_alloc_bytes);
-			lfb += data_race(c->large_free_bytes);
+			tiny_allocs += racy_read(&c->tiny_allocs);
+			tiny_frees += racy_read(&c->tiny_frees);
+			tiny_ab += racy_read(&c->tiny_alloc_bytes);
+			tiny_fb += racy_read(&c->tiny_free_bytes);
+			lab += racy_read(&c->large_alloc_bytes);
+			lfb += racy_read(&c->large_free_bytes);
 		}
 	}
 	ms->large_mallocs = ms->by_size[0].mallocs;
@@ -125,6 +131,7 @@ static int gomem_proc_show(struct seq_file *m, void *v)
 		   "objects", "pages", "live", "spans", "span_bytes", "mallocs", "frees");
 	for (sc = 1; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
 		struct gomem_class_stats *cs = &ms->by_size[sc];
+		/* A racy read: a figure for display, written under the mcentral lock. */
 		unsigned long spans = data_race(gomem_central[sc].nspans);
 
 		seq_printf(m, "  %5u %6llu %7u %5u %10llu %7lu %12lu %12llu %12llu\n", sc,

@@ -1,0 +1,171 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Every test of gomem (make check), ending with "N passed, N failed".
+#
+# Steps: install what is missing; regenerate the size classes and diff; build
+# the debug test kernel (cached); a W=1 build with no warning; sparse (C=2)
+# with no warning; checkpatch --strict and kernel-doc on every source; the
+# KUnit suites in QEMU (each case counts as one test); the sample client in
+# QEMU; the Debian 6.1 smoke test. Logs go to build/check/.
+#
+# usage: scripts/check.sh
+set -uo pipefail
+. "$(dirname "$0")/common.sh"
+
+logs="$GOMEM_TOP/build/check"
+rm -rf "$logs"
+mkdir -p "$logs"
+passed=0
+failed=0
+start_all=$(date +%s)
+
+# step NAME COMMAND...: run one check, its output in build/check/NAME.log.
+step() {
+	local name=$1 t0 rc
+	shift
+	t0=$(date +%s)
+	"$@" >"$logs/$name.log" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1))
+		printf 'PASS %-14s %4ss\n' "$name" "$(($(date +%s) - t0))"
+	else
+		failed=$((failed + 1))
+		printf 'FAIL %-14s %4ss  (log: %s)\n' "$name" "$(($(date +%s) - t0))" "$logs/$name.log"
+		tail -n 15 "$logs/$name.log" | sed 's/^/     | /'
+	fi
+	return $rc
+}
+
+sources() {
+	(cd "$GOMEM_TOP" && ls gomem/*.[ch] kunit/*.[ch] samples/*.[ch] 2>/dev/null)
+}
+
+check_build_w1() {
+	local out
+	out=$(build_modules "$KDIR" debug W=1) || return 1
+	if grep -E "warning:|error:" "$out/build.log"; then
+		echo "the W=1 build has warnings"
+		return 1
+	fi
+	ls "$out/gomem/gomem.ko" "$out/kunit/gomem_kunit.ko" "$out/samples/gomem_sample.ko"
+}
+
+check_sparse() {
+	local out
+	command -v sparse >/dev/null || { echo "sparse is not installed"; return 1; }
+	out=$(build_modules "$KDIR" sparse C=2) || return 1
+	if grep -E "warning:|error:" "$out/build.log"; then
+		echo "sparse reports warnings"
+		return 1
+	fi
+	echo "sparse: clean"
+}
+
+check_checkpatch() {
+	local f bad=0
+	for f in $(sources); do
+		perl "$SRC/scripts/checkpatch.pl" --strict --no-tree --terse --show-types \
+			-f "$GOMEM_TOP/$f" || bad=1
+	done
+	[ $bad -eq 0 ] && echo "checkpatch --strict: clean"
+	return $bad
+}
+
+check_kernel_doc() {
+	local out
+	out=$(cd "$GOMEM_TOP" && perl "$SRC/scripts/kernel-doc" -none -Wall \
+		gomem/gomem.h gomem/*.c 2>&1)
+	[ -z "$out" ] || { echo "$out"; return 1; }
+	echo "kernel-doc: clean"
+}
+
+check_shell() {
+	local f
+	for f in "$GOMEM_TOP"/scripts/*.sh "$GOMEM_TOP"/.ci/run; do
+		bash -n "$f" || return 1
+	done
+	python3 -m py_compile "$GOMEM_TOP/scripts/mksizeclasses.py" || return 1
+	echo "shell and python syntax: ok"
+}
+
+# The KUnit suites: boot, load, extract the module's KTAP block, parse it with
+# the kernel's kunit.py; every case is counted.
+kunit_vm() {
+	local out guest ktap ktap_abs summary
+	out="$GOMEM_TOP/build/debug"
+	guest="$logs/kunit-guest.sh"
+	cat >"$guest" <<'GUEST'
+insmod /gomem.ko || exit 1
+echo GOMEM-KTAP-BEGIN
+insmod /gomem_kunit.ko || exit 1
+echo GOMEM-KTAP-END
+rmmod gomem_kunit || exit 1
+rmmod gomem || exit 1
+GUEST
+	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" -s "$guest" \
+		-l "$logs/kunit-console.log" -m "$out/gomem/gomem.ko" \
+		-m "$out/kunit/gomem_kunit.ko" -t 900
+	local vm_rc=$?
+	ktap="$logs/kunit.ktap"
+	sed -n '/^GOMEM-KTAP-BEGIN$/,/^GOMEM-KTAP-END$/p' "$logs/kunit-console.log" |
+		sed -n '/KTAP version/,$p' |
+		grep -E '^ *(KTAP version|TAP version|[0-9]+\.\.[0-9]+|ok |not ok |# )' >"$ktap"
+	ktap_abs=$(readlink -f "$ktap")
+	(cd "$SRC" && python3 tools/testing/kunit/kunit.py parse "$ktap_abs") \
+		>"$logs/kunit-parse.log" 2>&1
+	local parse_rc=$?
+	cat "$logs/kunit-parse.log"
+	summary=$(grep -Eo 'Ran [0-9]+ tests: passed: [0-9]+(, failed: [0-9]+)?(, skipped: [0-9]+)?' \
+		"$logs/kunit-parse.log" | tail -n 1)
+	kunit_ran=$(echo "$summary" | sed -n 's/^Ran \([0-9]*\) tests.*/\1/p')
+	kunit_pass=$(echo "$summary" | sed -n 's/.*passed: \([0-9]*\).*/\1/p')
+	kunit_fail=$(echo "$summary" | sed -n 's/.*failed: \([0-9]*\).*/\1/p')
+	kunit_skip=$(echo "$summary" | sed -n 's/.*skipped: \([0-9]*\).*/\1/p')
+	: "${kunit_ran:=0}" "${kunit_pass:=0}" "${kunit_fail:=0}" "${kunit_skip:=0}"
+	[ "$kunit_ran" -gt 0 ] || { echo "no KUnit case ran"; return 1; }
+	[ $vm_rc -eq 0 ] && [ $parse_rc -eq 0 ] && [ "$kunit_fail" -eq 0 ]
+}
+
+echo "gomem: make check ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+step deps bash "$GOMEM_TOP/scripts/install-deps.sh" || {
+	echo "$passed passed, $((failed)) failed"
+	exit 1
+}
+step sizeclasses python3 "$GOMEM_TOP/scripts/mksizeclasses.py" --check
+if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
+	KDIR=$(tail -n 1 "$logs/kernel.log")
+	SRC=$(linux_source_dir)
+	step build-w1 check_build_w1
+	step sparse check_sparse
+	step checkpatch check_checkpatch
+	step kernel-doc check_kernel_doc
+	step scripts check_shell
+	kunit_ran=0 kunit_pass=0 kunit_fail=0 kunit_skip=0
+	if [ -f "$GOMEM_TOP/build/debug/kunit/gomem_kunit.ko" ]; then
+		t0=$(date +%s)
+		if kunit_vm >"$logs/kunit.log" 2>&1; then rc=0; else rc=1; fi
+		passed=$((passed + kunit_pass))
+		failed=$((failed + kunit_fail))
+		printf '%s %-14s %4ss  %s cases: %s passed, %s failed, %s skipped\n' \
+			"$([ $rc -eq 0 ] && echo PASS || echo FAIL)" kunit "$(($(date +%s) - t0))" \
+			"$kunit_ran" "$kunit_pass" "$kunit_fail" "$kunit_skip"
+		if [ $rc -ne 0 ]; then
+			[ "$kunit_fail" -gt 0 ] || failed=$((failed + 1))
+			grep -E "not ok|FAILED|error" "$logs/kunit.log" | head -n 20 | sed 's/^/     | /'
+			echo "     | (log: $logs/kunit.log, console: $logs/kunit-console.log)"
+		fi
+	else
+		failed=$((failed + 1))
+		echo "FAIL kunit          no gomem_kunit.ko was built"
+	fi
+	step sample-vm bash "$GOMEM_TOP/scripts/run.sh" debug
+else
+	failed=$((failed + 1))
+	echo "FAIL (every kernel-dependent check skipped: the test kernel did not build)"
+fi
+step distro-6.1 bash "$GOMEM_TOP/scripts/smoke-distro.sh"
+
+echo "gomem: make check took $(($(date +%s) - start_all))s"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

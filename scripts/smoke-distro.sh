@@ -1,0 +1,37 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Smoke test on a kernel users run: build gomem against Debian's stock 6.1
+# headers, boot the matching stock image in QEMU, load gomem and the sample
+# client, read /proc/gomem, unload both.
+#
+# usage: scripts/smoke-distro.sh
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+bash "$GOMEM_TOP/scripts/install-deps.sh"
+rel=$(distro_kernel_release)
+kdir=/usr/src/linux-headers-$rel
+image="$GOMEM_CACHE/distro/$rel/vmlinuz"
+[ -f "$image" ] || die "no stock kernel image for $rel at $image"
+out=$(build_modules "$kdir" "distro-$rel")
+log="$GOMEM_TOP/build/smoke-distro-$rel.log"
+
+guest=$(mktemp /tmp/gomem-guest.XXXXXX)
+trap 'rm -f "$guest"' EXIT
+cat >"$guest" <<'GUEST'
+insmod /gomem.ko || exit 1
+insmod /gomem_sample.ko || exit 1
+grep -E "^(gomem - version|heap_inuse|heap_objects|mallocs|frees):" /proc/gomem || exit 1
+rmmod gomem_sample || exit 1
+rmmod gomem || exit 1
+# The console is quiet: copy gomem's messages and the init_on_alloc state to it.
+dmesg | grep -E "gomem|mem auto-init"
+GUEST
+bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$image" -s "$guest" -l "$log" \
+	-m "$out/gomem/gomem.ko" -m "$out/samples/gomem_sample.ko" -t 300 -a quiet
+if grep -q "gomem_sample: failed\|gomem: unloading with" "$log"; then
+	die "the sample client failed on $rel (log: $log)"
+fi
+grep -q "gomem_sample: unloaded, all objects intact" "$log" ||
+	die "the sample client did not finish on $rel (log: $log)"
+note "smoke test on Debian $rel passed"

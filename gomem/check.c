@@ -52,12 +52,13 @@ static int check_centrals(void)
 
 	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
 		struct mcentral *mc = &gomem_central[sc];
-		unsigned long flags, n = 0;
+		unsigned long flags, n = 0, nfree = 0;
 		struct mspan *s;
 
 		raw_spin_lock_irqsave(&mc->lock, flags);
 		list_for_each_entry(s, &mc->partial, node) {
 			bad += check_small_span(s, sc, false);
+			nfree += s->nelems - s->alloc_count;
 			n++;
 		}
 		list_for_each_entry(s, &mc->full, node) {
@@ -66,6 +67,8 @@ static int check_centrals(void)
 		}
 		CHECK(n == mc->nspans, "class %u has %lu spans listed, nspans %lu", sc, n,
 		      mc->nspans);
+		CHECK(nfree == mc->nfree, "class %u spans have %lu free objects, nfree %lu", sc,
+		      nfree, mc->nfree);
 		raw_spin_unlock_irqrestore(&mc->lock, flags);
 	}
 	return bad;

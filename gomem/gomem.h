@@ -46,7 +46,10 @@ struct gomem_class_stats {
  * @heap_sys: bytes of heap arenas held
  * @heap_idle: bytes of heap arenas in no span
  * @heap_inuse: bytes of heap arenas in spans
- * @heap_released: bytes of heap arenas returned to the page allocator since load
+ * @heap_released: bytes of @heap_idle whose pages were given back while their
+ *	address range stays reserved, as Go's scavenger does. gomem gives back
+ *	whole arenas, which leave @heap_sys, so this is always 0; what was given
+ *	back is in @released_bytes
  * @heap_objects: live objects (@mallocs - @frees)
  * @mspan_inuse: bytes of span structures in use
  * @mspan_sys: bytes obtained for span structures
@@ -57,6 +60,13 @@ struct gomem_class_stats {
  * @large_frees: large objects freed
  * @large_bytes: bytes of live large objects
  * @tiny_allocs: tiny objects (under 16 bytes) allocated
+ * @tiny_frees: tiny objects freed
+ * @tiny_bytes: bytes of live tiny objects
+ * @cached_free_bytes: bytes of free objects held by the per-CPU caches
+ * @central_free_bytes: bytes of free objects in the spans of the mcentrals
+ * @heap_free_bytes: bytes of free pages in the mheap's arenas (@heap_idle)
+ * @released_bytes: bytes of arenas returned to the page allocator since load
+ * @arenas: arenas held
  * @by_size: per-class counters; index 0 holds nothing (large objects are above)
  */
 struct gomem_memstats {
@@ -80,6 +90,13 @@ struct gomem_memstats {
 	u64 large_frees;
 	u64 large_bytes;
 	u64 tiny_allocs;
+	u64 tiny_frees;
+	u64 tiny_bytes;
+	u64 cached_free_bytes;
+	u64 central_free_bytes;
+	u64 heap_free_bytes;
+	u64 released_bytes;
+	u64 arenas;
 	struct gomem_class_stats by_size[GOMEM_NUM_CLASSES];
 };
 

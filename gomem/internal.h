@@ -149,6 +149,7 @@ struct mcentral {
 	struct list_head partial;	/* spans with free objects */
 	struct list_head full;		/* spans with none */
 	unsigned long nspans;		/* spans of this class */
+	unsigned long nfree;		/* objects not handed out, in those spans */
 } ____cacheline_aligned_in_smp;
 
 /* A pool of fixed-size metadata objects, carved from whole kernel pages. */

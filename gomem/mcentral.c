@@ -116,6 +116,7 @@ unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsign
 			}
 			__set_bit(idx, s->alloc_bits);
 			s->alloc_count++;
+			mc->nfree--;
 			obj = s->base + idx * (unsigned long)s->elemsize;
 			cc->objs[cc->count].obj = (void *)obj;
 			cc->objs[cc->count].span = s;
@@ -147,6 +148,7 @@ void gomem_central_add_span(unsigned int sc, struct mspan *s)
 	list_add(&s->node, &mc->partial);
 	s->list = MCENTRAL_PARTIAL;
 	mc->nspans++;
+	mc->nfree += s->nelems;
 	raw_spin_unlock_irqrestore(&mc->lock, flags);
 }
 
@@ -178,6 +180,7 @@ void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int
 			gomem_report(GOMEM_ERR_CORRUPT, objs[i].obj, s);
 			continue;
 		}
+		mc->nfree++;
 		if (s->alloc_count-- == s->nelems) {
 			list_move(&s->node, &mc->partial);
 			s->list = MCENTRAL_PARTIAL;
@@ -185,6 +188,7 @@ void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int
 		if (!s->alloc_count) {
 			list_move(&s->node, &empty);
 			mc->nspans--;
+			mc->nfree -= s->nelems;
 		}
 	}
 	raw_spin_unlock_irqrestore(&mc->lock, flags);

@@ -3,8 +3,10 @@
  * gomem's statistics: gomem_read_memstats() and /proc/gomem.
  *
  * Counters live in the per-CPU caches (no shared cache line is written on
- * a fast path) and are summed here; heap figures come from the mheap and the
- * metadata pools. Reading takes no lock that an allocation waits on.
+ * a fast path) and are summed here; heap figures come from the mheap, the
+ * mcentrals and the metadata pools. Reading takes no lock: every figure is a
+ * racy read of a value its owner writes whole, so a read may mix moments but
+ * reflects every allocation and free that completed before it started.
  */
 
 #include <linux/module.h>
@@ -21,10 +23,10 @@ static u64 racy_read(const u64 *counter)
 	return data_race(*counter);
 }
 
-/* Sum the counters of every cache of every possible CPU. */
-static void sum_counters(struct gomem_memstats *ms, u64 *tiny_live_bytes)
+/* Sum the counters and cached objects of every cache of every possible CPU. */
+static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u64 *lab,
+		       u64 *lfb)
 {
-	u64 tiny_allocs = 0, tiny_frees = 0, tiny_ab = 0, tiny_fb = 0, lab = 0, lfb = 0;
 	unsigned int cpu, ctx, sc;
 
 	for_each_possible_cpu(cpu) {
@@ -39,23 +41,21 @@ static void sum_counters(struct gomem_memstats *ms, u64 *tiny_live_bytes)
 				ms->by_size[sc].mallocs += racy_read(&c->mallocs[sc]);
 				ms->by_size[sc].frees += racy_read(&c->frees[sc]);
 			}
-			tiny_allocs += racy_read(&c->tiny_allocs);
-			tiny_frees += racy_read(&c->tiny_frees);
-			tiny_ab += racy_read(&c->tiny_alloc_bytes);
-			tiny_fb += racy_read(&c->tiny_free_bytes);
-			lab += racy_read(&c->large_alloc_bytes);
-			lfb += racy_read(&c->large_free_bytes);
+			for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
+				/* A racy read of a u16 its CPU writes whole. */
+				unsigned int n = data_race(c->cls[sc].count);
+
+				ms->cached_free_bytes += (u64)n * (sc == GOMEM_TINY_SPANCLASS ?
+						GOMEM_TINY_SIZE : gomem_class_to_size[sc]);
+			}
+			ms->tiny_allocs += racy_read(&c->tiny_allocs);
+			ms->tiny_frees += racy_read(&c->tiny_frees);
+			*tiny_ab += racy_read(&c->tiny_alloc_bytes);
+			*tiny_fb += racy_read(&c->tiny_free_bytes);
+			*lab += racy_read(&c->large_alloc_bytes);
+			*lfb += racy_read(&c->large_free_bytes);
 		}
 	}
-	ms->large_mallocs = ms->by_size[0].mallocs;
-	ms->large_frees = ms->by_size[0].frees;
-	ms->large_bytes = lab - lfb;
-	ms->tiny_allocs = tiny_allocs;
-	ms->mallocs = tiny_allocs + ms->large_mallocs;
-	ms->frees = tiny_frees + ms->large_frees;
-	ms->total_alloc = tiny_ab + lab;
-	ms->alloc = (tiny_ab - tiny_fb) + (lab - lfb);
-	*tiny_live_bytes = tiny_ab - tiny_fb;
 }
 
 /**
@@ -63,18 +63,26 @@ static void sum_counters(struct gomem_memstats *ms, u64 *tiny_live_bytes)
  * @ms: where to write them
  *
  * Counters are summed over every CPU; the snapshot reflects every allocation
- * and free that completed before the call. Fields are described in
- * Documentation/gomem.rst.
+ * and free that completed before the call. Fields are described with
+ * &struct gomem_memstats and in Documentation/gomem.rst.
  *
  * Context: any context; takes no lock.
  */
 void gomem_read_memstats(struct gomem_memstats *ms)
 {
-	u64 tiny_live;
+	u64 tiny_ab = 0, tiny_fb = 0, lab = 0, lfb = 0;
 	unsigned int sc, i;
 
 	memset(ms, 0, sizeof(*ms));
-	sum_counters(ms, &tiny_live);
+	sum_caches(ms, &tiny_ab, &tiny_fb, &lab, &lfb);
+	ms->large_mallocs = ms->by_size[0].mallocs;
+	ms->large_frees = ms->by_size[0].frees;
+	ms->large_bytes = lab - lfb;
+	ms->tiny_bytes = tiny_ab - tiny_fb;
+	ms->mallocs = ms->tiny_allocs + ms->large_mallocs;
+	ms->frees = ms->tiny_frees + ms->large_frees;
+	ms->total_alloc = tiny_ab + lab;
+	ms->alloc = ms->tiny_bytes + ms->large_bytes;
 	for (sc = 1; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
 		struct gomem_class_stats *cs = &ms->by_size[sc];
 
@@ -84,12 +92,22 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 		ms->total_alloc += cs->mallocs * cs->size;
 		ms->alloc += (cs->mallocs - cs->frees) * cs->size;
 	}
+	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
+		/* A racy read: nfree is written under the mcentral lock. */
+		unsigned long nfree = data_race(gomem_central[sc].nfree);
+
+		ms->central_free_bytes += (u64)nfree * (sc == GOMEM_TINY_SPANCLASS ?
+				GOMEM_TINY_SIZE : gomem_class_to_size[sc]);
+	}
 	ms->heap_alloc = ms->alloc;
 	ms->heap_objects = ms->mallocs - ms->frees;
 	ms->heap_sys = READ_ONCE(gomem_heap.heap_sys);
 	ms->heap_inuse = READ_ONCE(gomem_heap.heap_inuse);
 	ms->heap_idle = ms->heap_sys - ms->heap_inuse;
-	ms->heap_released = READ_ONCE(gomem_heap.released);
+	ms->heap_released = 0;
+	ms->heap_free_bytes = ms->heap_idle;
+	ms->released_bytes = READ_ONCE(gomem_heap.released);
+	ms->arenas = READ_ONCE(gomem_heap.narenas);
 	for (i = GOMEM_POOL_SPAN0; i <= GOMEM_POOL_SPAN16; i++) {
 		ms->mspan_inuse += READ_ONCE(gomem_pools[i].inuse) * gomem_pools[i].size;
 		ms->mspan_sys += READ_ONCE(gomem_pools[i].sys);
@@ -104,6 +122,7 @@ EXPORT_SYMBOL_GPL(gomem_read_memstats);
 
 #define FIELD(name)	{ #name, offsetof(struct gomem_memstats, name) }
 
+/* The summary lines of /proc/gomem, in order; named as the struct's fields. */
 static const struct {
 	const char *name;
 	size_t offset;
@@ -112,7 +131,9 @@ static const struct {
 	FIELD(heap_alloc), FIELD(heap_sys), FIELD(heap_idle), FIELD(heap_inuse),
 	FIELD(heap_released), FIELD(heap_objects), FIELD(mspan_inuse), FIELD(mspan_sys),
 	FIELD(mcache_inuse), FIELD(mcache_sys), FIELD(other_sys), FIELD(large_mallocs),
-	FIELD(large_frees), FIELD(large_bytes), FIELD(tiny_allocs),
+	FIELD(large_frees), FIELD(large_bytes), FIELD(tiny_allocs), FIELD(tiny_frees),
+	FIELD(tiny_bytes), FIELD(cached_free_bytes), FIELD(central_free_bytes),
+	FIELD(heap_free_bytes), FIELD(released_bytes), FIELD(arenas),
 };
 
 static int gomem_proc_show(struct seq_file *m, void *v)
@@ -127,17 +148,16 @@ static int gomem_proc_show(struct seq_file *m, void *v)
 	for (i = 0; i < ARRAY_SIZE(gomem_fields); i++)
 		seq_printf(m, "%s: %llu\n", gomem_fields[i].name,
 			   *(u64 *)((char *)ms + gomem_fields[i].offset));
-	seq_printf(m, "# %5s %6s %7s %5s %10s %7s %12s %12s %12s\n", "class", "size",
-		   "objects", "pages", "live", "spans", "span_bytes", "mallocs", "frees");
+	seq_puts(m, "# class size objs_per_span pages_per_span live_objects spans span_bytes live_bytes mallocs frees\n");
 	for (sc = 1; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
 		struct gomem_class_stats *cs = &ms->by_size[sc];
 		/* A racy read: a figure for display, written under the mcentral lock. */
 		unsigned long spans = data_race(gomem_central[sc].nspans);
+		u64 live = cs->mallocs - cs->frees;
 
-		seq_printf(m, "  %5u %6llu %7u %5u %10llu %7lu %12lu %12llu %12llu\n", sc,
-			   cs->size, gomem_class_to_nelems[sc], gomem_class_to_npages[sc],
-			   cs->mallocs - cs->frees, spans,
-			   spans * gomem_class_to_npages[sc] * GOMEM_PAGE_SIZE,
+		seq_printf(m, "%u %llu %u %u %llu %lu %lu %llu %llu %llu\n", sc, cs->size,
+			   gomem_class_to_nelems[sc], gomem_class_to_npages[sc], live, spans,
+			   spans * gomem_class_to_npages[sc] * GOMEM_PAGE_SIZE, live * cs->size,
 			   cs->mallocs, cs->frees);
 	}
 	kfree(ms);

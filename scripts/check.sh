@@ -127,12 +127,42 @@ GUEST
 	[ $vm_rc -eq 0 ] && [ $parse_rc -eq 0 ] && [ "$kunit_fail" -eq 0 ]
 }
 
+# Load and unload gomem with the sample client many times: the kernel's free
+# memory must come back (an arena left behind would be 4 MiB).
+reload_vm() {
+	local out guest
+	out="$GOMEM_TOP/build/debug"
+	guest="$logs/reload-guest.sh"
+	cat >"$guest" <<'GUEST'
+free_kb() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
+insmod /gomem.ko && rmmod gomem || exit 1
+before=$(free_kb)
+i=0
+while [ $i -lt 20 ]; do
+	insmod /gomem.ko || exit 1
+	insmod /gomem_sample.ko nr_objects=2000 rounds=2 || exit 1
+	rmmod gomem_sample || exit 1
+	rmmod gomem || exit 1
+	i=$((i + 1))
+done
+after=$(free_kb)
+echo "GOMEM-RELOAD cycles=$i memfree_before_kb=$before memfree_after_kb=$after"
+[ $((before - after)) -lt 1024 ] || { echo "free memory dropped by $((before - after)) KiB"; exit 1; }
+GUEST
+	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" -s "$guest" \
+		-l "$logs/reload-console.log" -m "$out/gomem/gomem.ko" \
+		-m "$out/samples/gomem_sample.ko" -t 600 || return 1
+	grep GOMEM-RELOAD "$logs/reload-console.log"
+	! grep -q "gomem_sample: failed\|gomem: unloading with" "$logs/reload-console.log"
+}
+
 echo "gomem: make check ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
 step deps bash "$GOMEM_TOP/scripts/install-deps.sh" || {
 	echo "$passed passed, $((failed)) failed"
 	exit 1
 }
 step sizeclasses python3 "$GOMEM_TOP/scripts/mksizeclasses.py" --check
+step gomemstat python3 "$GOMEM_TOP/scripts/test_gomemstat.py"
 if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	KDIR=$(tail -n 1 "$logs/kernel.log")
 	SRC=$(linux_source_dir)
@@ -160,6 +190,7 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 		echo "FAIL kunit          no gomem_kunit.ko was built"
 	fi
 	step sample-vm bash "$GOMEM_TOP/scripts/run.sh" debug
+	step reload-vm reload_vm
 else
 	failed=$((failed + 1))
 	echo "FAIL (every kernel-dependent check skipped: the test kernel did not build)"

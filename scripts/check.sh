@@ -156,6 +156,42 @@ GUEST
 	! grep -q "gomem_sample: failed\|gomem: unloading with" "$logs/reload-console.log"
 }
 
+# /proc/gomem as users meet it: mode, header, odd reads, writes, no addresses.
+proc_vm() {
+	local out guest
+	out="$GOMEM_TOP/build/debug"
+	guest="$logs/proc-guest.sh"
+	cat >"$guest" <<'GUEST'
+fail() { echo "proc check failed: $*"; exit 1; }
+insmod /gomem.ko || exit 1
+insmod /gomem_sample.ko || exit 1
+[ "$(stat -c %a:%u /proc/gomem)" = 400:0 ] || fail "mode $(stat -c %a:%u /proc/gomem)"
+[ "$(head -n 1 /proc/gomem)" = "gomem - version: 1" ] || fail "first line"
+lines=$(wc -l </proc/gomem)
+[ "$lines" -eq $((1 + 27 + 1 + 67)) ] || fail "$lines lines"
+cat /proc/gomem >/tmp/whole
+# One byte at a time, and odd blocks at odd offsets: the same bytes as one read
+# (the figures are quiescent: nothing allocates now).
+dd if=/proc/gomem of=/tmp/bytes bs=1 2>/dev/null || fail "bs=1 read"
+cmp -s /tmp/whole /tmp/bytes || fail "bs=1 read differs"
+dd if=/proc/gomem of=/tmp/odd bs=7 skip=13 count=5 2>/dev/null || fail "odd read"
+dd if=/tmp/whole of=/tmp/odd.ref bs=7 skip=13 count=5 2>/dev/null
+cmp -s /tmp/odd /tmp/odd.ref || fail "odd read differs"
+dd if=/proc/gomem of=/tmp/past bs=4096 skip=1000 2>/dev/null || fail "read past the end"
+[ ! -s /tmp/past ] || fail "bytes past the end"
+if echo 1 2>/dev/null >/proc/gomem; then fail "a write succeeded"; fi
+grep -q ffff /tmp/whole && fail "a kernel address is printed"
+rmmod gomem_sample || exit 1
+rmmod gomem || exit 1
+[ ! -e /proc/gomem ] || fail "/proc/gomem outlives the module"
+echo "GOMEM-PROC-OK"
+GUEST
+	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" -s "$guest" \
+		-l "$logs/proc-console.log" -m "$out/gomem/gomem.ko" \
+		-m "$out/samples/gomem_sample.ko" -t 300 || return 1
+	grep -q GOMEM-PROC-OK "$logs/proc-console.log"
+}
+
 echo "gomem: make check ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
 step deps bash "$GOMEM_TOP/scripts/install-deps.sh" || {
 	echo "$passed passed, $((failed)) failed"
@@ -191,6 +227,7 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	fi
 	step sample-vm bash "$GOMEM_TOP/scripts/run.sh" debug
 	step reload-vm reload_vm
+	step proc-vm proc_vm
 else
 	failed=$((failed + 1))
 	echo "FAIL (every kernel-dependent check skipped: the test kernel did not build)"

@@ -246,6 +246,7 @@ void gomem_proc_exit(void);
 
 /* Exported for gomem's own KUnit suites only (namespace GOMEM_INTERNAL). */
 void gomem_drain_local(void);
+void gomem_drain_all(void);
 void gomem_scavenge(void);
 long gomem_error_count(enum gomem_error err);
 unsigned long gomem_heap_sys_bytes(void);

@@ -49,6 +49,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitops.h>
+#include <linux/cpu.h>
 #include <linux/hardirq.h>
 #include <linux/mm.h>
 #include <linux/module.h>
@@ -57,6 +58,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/workqueue.h>
 
 #if IS_ENABLED(CONFIG_KUNIT)
 #include <kunit/resource.h>
@@ -324,7 +326,13 @@ static unsigned int tiny_lookup(struct mspan *s, const void *p, atomic_t **maskp
 	*maskp = &s->tiny_masks[off / GOMEM_TINY_SIZE];
 	mask = atomic_read(*maskp);
 	if (unlikely(!(mask & BIT(o)))) {
-		gomem_report(GOMEM_ERR_DOUBLE_FREE, p, s);
+		unsigned int below = mask & (BIT(o) - 1);	/* live objects starting below */
+
+		/* Inside the live object before it: an interior pointer. */
+		if (below && __fls(below) + tiny_size(mask, __fls(below)) > o)
+			gomem_report(GOMEM_ERR_INVALID_FREE, p, s);
+		else
+			gomem_report(GOMEM_ERR_DOUBLE_FREE, p, s);
 		return 0;
 	}
 	return tiny_size(mask, o);
@@ -500,6 +508,10 @@ void gomem_free(const void *ptr)
 
 	if (unlikely(ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase))
 		return;
+	if (unlikely(in_nmi())) {	/* an NMI may interrupt any of the caches */
+		gomem_report(GOMEM_ERR_NMI, ptr, NULL);
+		return;
+	}
 	s = gomem_span_of(ptr);
 	if (unlikely(!s || READ_ONCE(s->state) != MSPAN_SMALL ||
 		     s->spanclass == GOMEM_TINY_SPANCLASS)) {
@@ -629,15 +641,42 @@ void gomem_drain_local(void)
 	struct gomem_pcpu *pc;
 	unsigned int ctx;
 
-	local_irq_disable();
+	/* Softirqs off before interrupts: local_bh_enable() needs interrupts on. */
 	local_bh_disable();
+	local_irq_disable();
 	pc = this_cpu_ptr(&gomem_pcpu);
 	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++)
 		gomem_mcache_drain(pc->ctx[ctx]);
-	local_bh_enable();
 	local_irq_enable();
+	local_bh_enable();
 }
 EXPORT_SYMBOL_NS_GPL(gomem_drain_local, GOMEM_INTERNAL);
+
+static long gomem_drain_fn(void *arg)
+{
+	gomem_drain_local();
+	return 0;
+}
+
+/**
+ * gomem_drain_all() - flush every online CPU's caches to the mcentrals
+ *
+ * Each CPU drains its own caches from a work item on that CPU: no CPU ever
+ * touches another's cache while it may be in use. Offline CPUs were drained
+ * when they went down.
+ *
+ * Context: process context; may sleep.
+ */
+void gomem_drain_all(void)
+{
+	unsigned int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		work_on_cpu(cpu, gomem_drain_fn, NULL);
+	cpus_read_unlock();
+}
+EXPORT_SYMBOL_NS_GPL(gomem_drain_all, GOMEM_INTERNAL);
 
 /**
  * gomem_scavenge() - return every idle arena to the page allocator

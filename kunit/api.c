@@ -92,13 +92,14 @@ static void gomem_test_realloc_moves(struct kunit *test)
 		usable = gomem_usable_size(p);
 		if (usable >= chain[i])
 			continue;	/* tiny off: 1, 7 and 15 share a class */
-		gt_stamp(p, usable, i);
+		/* A seed of its own: the contents move to another address. */
+		gt_fill(p, usable, i);
 		q = gomem_realloc(p, chain[i], GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL_MSG(test, q, "%zu -> %zu", chain[i - 1], chain[i]);
 		KUNIT_EXPECT_PTR_NE(test, q, p);
 		gt_layout(chain[i], tiny, &want, &align);
 		KUNIT_EXPECT_EQ(test, gomem_usable_size(q), want);
-		KUNIT_EXPECT_TRUE_MSG(test, gt_intact(q, usable, i), "%zu -> %zu lost contents",
+		KUNIT_EXPECT_TRUE_MSG(test, gt_check(q, usable, i), "%zu -> %zu lost contents",
 				      chain[i - 1], chain[i]);
 		GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
 		/* The old object is freed. */
@@ -157,16 +158,16 @@ static void gomem_test_realloc_failure(struct kunit *test)
 		p = gomem_alloc(sizes[i], GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p);
 		usable = gomem_usable_size(p);
-		gt_stamp(p, usable, i);
+		gt_fill(p, usable, i);
 		for (j = 0; j < ARRAY_SIZE(fails); j++)
 			KUNIT_EXPECT_NULL_MSG(test, gomem_realloc(p, fails[j].size, fails[j].gfp),
 					      "%zu -> %zu", sizes[i], fails[j].size);
 		KUNIT_EXPECT_EQ(test, gomem_usable_size(p), usable);
-		KUNIT_EXPECT_TRUE(test, gt_intact(p, usable, i));
+		KUNIT_EXPECT_TRUE(test, gt_check(p, usable, i));
 		/* Still a live object: it can grow, and be freed once. */
 		q = gomem_realloc(p, usable + 1, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, q);
-		KUNIT_EXPECT_TRUE(test, gt_intact(q, usable, i));
+		KUNIT_EXPECT_TRUE(test, gt_check(q, usable, i));
 		gomem_free(q);
 		GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
 	}

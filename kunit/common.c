@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem_kunit: gomem's KUnit suites, one module. This file holds the module
+ * information and the helpers the suites share (see gomem_test.h); the
+ * suites are in sizes.c, api.c, context.c, smp.c and memory.c.
+ */
+
+#include <kunit/test.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
+#include <linux/kthread.h>
+#include <linux/math.h>
+#include <linux/minmax.h>
+#include <linux/module.h>
+#include <linux/sched/task.h>
+#include <linux/unaligned.h>
+#include <linux/workqueue.h>
+
+#include "gomem_test.h"
+
+unsigned int gt_stress = 1;
+module_param_named(stress, gt_stress, uint, 0444);
+MODULE_PARM_DESC(stress, "Multiply the work of the concurrency cases, 1-1000 (default: 1)");
+
+unsigned int gt_scale(unsigned int n)
+{
+	return n * clamp(gt_stress, 1U, 1000U);
+}
+
+/* === Documented layout of an object === */
+
+bool gt_tiny_enabled(void)
+{
+	void *p = gomem_alloc(1, GFP_KERNEL);
+	bool tiny = p && gomem_usable_size(p) == 1;
+
+	gomem_free(p);
+	return tiny;
+}
+
+unsigned int gt_class_of(size_t size)
+{
+	unsigned int sc;
+
+	for (sc = 1; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
+		if (gomem_class_to_size[sc] >= size)
+			return sc;
+	return 0;
+}
+
+unsigned long gt_class_align(unsigned int sc)
+{
+	unsigned long size = gomem_class_to_size[sc];
+
+	return clamp(size & -size, 8UL, (unsigned long)GOMEM_PAGE_SIZE);
+}
+
+unsigned long gt_tiny_align(size_t size)
+{
+	if (!(size % 8))
+		return 8;
+	if (!(size % 4))
+		return 4;
+	if (!(size % 2))
+		return 2;
+	return 1;
+}
+
+void gt_layout(size_t size, bool tiny, size_t *usable, unsigned long *align)
+{
+	unsigned int sc;
+
+	if (size < GOMEM_TINY_SIZE && tiny) {
+		*usable = size;
+		*align = gt_tiny_align(size);
+	} else if (size <= GOMEM_MAX_SMALL_OBJECT) {
+		sc = gt_class_of(size);
+		*usable = gomem_class_to_size[sc];
+		*align = gt_class_align(sc);
+	} else {
+		*usable = round_up(size, GOMEM_PAGE_SIZE);
+		*align = GOMEM_PAGE_SIZE;
+	}
+}
+
+/* === Data patterns === */
+
+/* splitmix64's finaliser: consecutive inputs give unrelated outputs. */
+static u64 gt_mix(u64 x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+u64 gt_seed(const void *p, u64 tag)
+{
+	return gt_mix((unsigned long)p ^ (tag * 0x9e3779b97f4a7c15ULL));
+}
+
+/*
+ * Word i of a pattern is gt_mix(seed + i): as the seed is itself mixed, two
+ * objects' patterns do not line up even where one is shifted over the other.
+ */
+void gt_fill(void *p, size_t n, u64 seed)
+{
+	u8 *b = p;
+	size_t i;
+	u64 v;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		put_unaligned(gt_mix(seed + i), (u64 *)(b + i));
+	if (i < n) {
+		v = gt_mix(seed + i);
+		memcpy(b + i, &v, n - i);
+	}
+}
+
+bool gt_check(const void *p, size_t n, u64 seed)
+{
+	const u8 *b = p;
+	size_t i;
+	u64 v;
+
+	for (i = 0; i + 8 <= n; i += 8)
+		if (get_unaligned((const u64 *)(b + i)) != gt_mix(seed + i))
+			return false;
+	if (i < n) {
+		v = gt_mix(seed + i);
+		return !memcmp(b + i, &v, n - i);
+	}
+	return true;
+}
+
+/* === Provoked error reports === */
+
+struct gt_errors *gt_errors_start(struct kunit *test)
+{
+	struct gt_errors *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
+	int ret;
+
+	KUNIT_ASSERT_NOT_NULL(test, e);
+	atomic_long_set(&e->claimed, 0);
+	/* Removed before e itself is freed: resources go in reverse order. */
+	ret = kunit_add_named_resource(test, NULL, NULL, &e->res, "gomem_errors",
+				       &e->claimed);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	gt_errors_mark(e);
+	return e;
+}
+
+void gt_errors_mark(struct gt_errors *e)
+{
+	unsigned int i;
+
+	for (i = 0; i < GOMEM_NR_ERRORS; i++)
+		e->base[i] = gomem_error_count(i);
+	e->claimed_base = atomic_long_read(&e->claimed);
+}
+
+long gt_errors_delta(struct gt_errors *e, enum gomem_error err)
+{
+	return gomem_error_count(err) - e->base[err];
+}
+
+long gt_errors_delta_all(struct gt_errors *e)
+{
+	long n = 0;
+	unsigned int i;
+
+	for (i = 0; i < GOMEM_NR_ERRORS; i++)
+		n += gt_errors_delta(e, i);
+	return n;
+}
+
+long gt_errors_claimed(struct gt_errors *e)
+{
+	return atomic_long_read(&e->claimed) - e->claimed_base;
+}
+
+/* === CPUs and threads === */
+
+static long gt_drain_fn(void *unused)
+{
+	gomem_drain_local();
+	return 0;
+}
+
+void gt_drain_all_but(unsigned int skip)
+{
+	unsigned int cpu;
+
+	/* work_on_cpu_safe() holds the CPU online; it skips a CPU gone offline. */
+	for_each_online_cpu(cpu)
+		if (cpu != skip)
+			work_on_cpu_safe(cpu, gt_drain_fn, NULL);
+}
+
+void gt_drain_all(void)
+{
+	gomem_drain_all();
+}
+
+unsigned long gt_quiesce_heap(void)
+{
+	gt_drain_all();
+	gomem_scavenge();
+	return gomem_heap_sys_bytes();
+}
+
+static int gt_kthread_main(void *arg)
+{
+	struct gt_kthread *kt = arg;
+
+	kt->ret = kt->fn(kt);
+	complete(&kt->done);
+	return 0;
+}
+
+int gt_kthread_start(struct gt_kthread *kt, unsigned int cpu,
+		     int (*fn)(struct gt_kthread *kt), void *data)
+{
+	struct task_struct *t;
+
+	init_completion(&kt->done);
+	kt->fn = fn;
+	kt->data = data;
+	kt->cpu = cpu;
+	kt->ret = 0;
+	t = kthread_create_on_cpu(gt_kthread_main, kt, cpu, "gomem_kunit/%u");
+	if (IS_ERR(t)) {
+		kt->task = NULL;
+		return PTR_ERR(t);
+	}
+	/* Pinned, so kthread_stop_put() may reap it after it has returned. */
+	get_task_struct(t);
+	kt->task = t;
+	wake_up_process(t);
+	return 0;
+}
+
+int gt_kthread_wait(struct gt_kthread *kt)
+{
+	if (!kt->task)
+		return -ESRCH;
+	wait_for_completion(&kt->done);
+	kthread_stop_put(kt->task);
+	kt->task = NULL;
+	return kt->ret;
+}
+
+MODULE_IMPORT_NS(GOMEM_INTERNAL);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("KUnit suites for gomem, Go's runtime memory allocator for modules");

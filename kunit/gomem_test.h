@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by gomem's KUnit suites (common.c): the layout gomem
+ * promises for a request, data patterns, counting provoked error reports,
+ * draining every CPU's caches and running code on a chosen CPU.
+ */
+#ifndef _GOMEM_TEST_H
+#define _GOMEM_TEST_H
+
+#include <kunit/resource.h>
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/sched.h>
+
+#include "../gomem/internal.h"
+
+/* The module parameter stress: a multiplier of the concurrency cases' work. */
+extern unsigned int gt_stress;
+
+/* @n times the stress multiplier. */
+unsigned int gt_scale(unsigned int n);
+
+/* === Documented layout of an object === */
+
+/* True when gomem's tiny allocator is on (module parameter tiny, default 1). */
+bool gt_tiny_enabled(void);
+
+/*
+ * The smallest size class holding @size bytes, found by walking
+ * gomem_class_to_size[] (not through gomem_size_to_class()); 0 if none.
+ */
+unsigned int gt_class_of(size_t size);
+
+/* Alignment every object of class @sc has: its size's lowest set bit, 8..page. */
+unsigned long gt_class_align(unsigned int sc);
+
+/* Go's alignment of a tiny object of @size bytes. */
+unsigned long gt_tiny_align(size_t size);
+
+/*
+ * Usable size and alignment gomem documents for a request of @size bytes
+ * (1 <= @size <= 4 MiB), given whether the tiny allocator is on.
+ */
+void gt_layout(size_t size, bool tiny, size_t *usable, unsigned long *align);
+
+/* === Data patterns === */
+
+/* A per-object seed: objects filled with different seeds never match. */
+u64 gt_seed(const void *p, u64 tag);
+
+/* Fill @n bytes at @p with the pattern of @seed; any alignment. */
+void gt_fill(void *p, size_t n, u64 seed);
+
+/* True when the @n bytes at @p still hold the pattern of @seed. */
+bool gt_check(const void *p, size_t n, u64 seed);
+
+/* Same as gt_fill()/gt_check() with the seed derived from @p and @tag. */
+static inline void gt_stamp(void *p, size_t n, u64 tag)
+{
+	gt_fill(p, n, gt_seed(p, tag));
+}
+
+static inline bool gt_intact(const void *p, size_t n, u64 tag)
+{
+	return gt_check(p, n, gt_seed(p, tag));
+}
+
+/* A small xorshift generator: deterministic sequences for tests and threads. */
+static inline u32 gt_rand(u32 *state)
+{
+	u32 x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	*state = x;
+	return x;
+}
+
+/* === Provoked error reports === */
+
+/**
+ * struct gt_errors - reports of a case that frees bad pointers on purpose
+ * @res: the named KUnit resource "gomem_errors" gomem_report() looks for
+ * @claimed: reports gomem counted for this test instead of printing them
+ * @claimed_base: @claimed at the last gt_errors_mark()
+ * @base: gomem_error_count() of each kind at the last gt_errors_mark()
+ */
+struct gt_errors {
+	struct kunit_resource res;
+	atomic_long_t claimed;
+	long claimed_base;
+	long base[GOMEM_NR_ERRORS];
+};
+
+/* Register the resource for @test (as slub_kunit does) and mark the counts. */
+struct gt_errors *gt_errors_start(struct kunit *test);
+
+/* Remember the current counts; deltas are taken from here. */
+void gt_errors_mark(struct gt_errors *e);
+
+/* Reports of kind @err since the mark, from gomem_error_count(). */
+long gt_errors_delta(struct gt_errors *e, enum gomem_error err);
+
+/* Reports of any kind since the mark, from gomem_error_count(). */
+long gt_errors_delta_all(struct gt_errors *e);
+
+/* Reports counted through the test's resource since the mark. */
+long gt_errors_claimed(struct gt_errors *e);
+
+/*
+ * Expect exactly @n reports of kind @err and no other since the last mark,
+ * all of them claimed by the test (so none printed); then mark again.
+ */
+#define GT_EXPECT_ERRORS(test, e, err, n)					\
+	do {									\
+		struct kunit *__test = (test);					\
+		struct gt_errors *__e = (e);					\
+		enum gomem_error __err = (err);					\
+		long __n = (n);							\
+										\
+		KUNIT_EXPECT_EQ_MSG(__test, gt_errors_delta(__e, __err), __n,	\
+				    "reports of kind %d", __err);		\
+		KUNIT_EXPECT_EQ_MSG(__test, gt_errors_delta_all(__e), __n,	\
+				    "reports of any kind");			\
+		KUNIT_EXPECT_EQ_MSG(__test, gt_errors_claimed(__e), __n,	\
+				    "reports counted by the test resource");	\
+		gt_errors_mark(__e);						\
+	} while (0)
+
+/* === CPUs and threads === */
+
+/* Drain the caches of every online CPU (gomem_drain_local() on each). */
+void gt_drain_all(void);
+
+/* Drain the caches of every online CPU but @skip. */
+void gt_drain_all_but(unsigned int skip);
+
+/* Return every idle arena after draining all CPUs; the heap bytes left. */
+unsigned long gt_quiesce_heap(void);
+
+/**
+ * struct gt_kthread - a kthread bound to one CPU running one function
+ * @task: the thread, pinned with get_task_struct()
+ * @done: completed when @fn has returned
+ * @fn: the work; its return value lands in @ret
+ * @data: for @fn
+ * @cpu: the CPU it is bound to
+ * @ret: @fn's result
+ */
+struct gt_kthread {
+	struct task_struct *task;
+	struct completion done;
+	int (*fn)(struct gt_kthread *kt);
+	void *data;
+	unsigned int cpu;
+	int ret;
+};
+
+/* Start @fn(@kt) on a kthread bound to @cpu. Return: 0 or a -errno. */
+int gt_kthread_start(struct gt_kthread *kt, unsigned int cpu,
+		     int (*fn)(struct gt_kthread *kt), void *data);
+
+/* Wait for the thread's function to return, reap it; return its result. */
+int gt_kthread_wait(struct gt_kthread *kt);
+
+#endif /* _GOMEM_TEST_H */

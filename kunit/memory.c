@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Suite gomem_memory: memory goes back to the page allocator once freed,
+ * and gomem_read_memstats() counts a known workload exactly.
+ */
+
+#include <kunit/test.h>
+#include <linux/sched.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+
+#include "gomem_test.h"
+
+KUNIT_DEFINE_ACTION_WRAPPER(gt_kvfree, kvfree, const void *);
+
+#define GT_RETURN_BYTES		SZ_16M
+#define GT_RETURN_MAX_OBJS	8192
+
+/* Size of the @i-th object of the workload: three tiny/small ones in four. */
+static size_t gt_return_size(unsigned int i, u32 r)
+{
+	if (i % 4)
+		return r % 64 + 1;
+	if (i % 64)
+		return r % (GOMEM_MAX_SMALL_OBJECT - 64) + 65;
+	return r % SZ_512K + GOMEM_MAX_SMALL_OBJECT + 1;
+}
+
+/*
+ * 16 MiB of mixed objects (tiny, every class range, large), all freed:
+ * gomem_scavenge() then leaves the heap no larger than before.
+ *
+ * No tolerance is needed: the starting point is taken with every CPU's
+ * caches drained, the workload runs on one CPU (migration disabled) whose
+ * caches are drained at the end, and nothing else in the test VM uses
+ * gomem, so no span of the workload can stay pinned by a cached object.
+ * Were another gomem user running, its objects could keep an arena or two,
+ * and this test would report them.
+ */
+static void gomem_test_memory_returns(struct kunit *test)
+{
+	unsigned long base, peak, end, bytes = 0;
+	unsigned int i, n, bad = 0;
+	u32 rng = 0x6b43a9b5;
+	size_t *sizes;
+	void **objs;
+
+	objs = kvcalloc(GT_RETURN_MAX_OBJS, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gt_kvfree, objs), 0);
+	sizes = kvcalloc(GT_RETURN_MAX_OBJS, sizeof(*sizes), GFP_KERNEL);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gt_kvfree, sizes), 0);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	KUNIT_ASSERT_NOT_NULL(test, sizes);
+
+	base = gt_quiesce_heap();
+	migrate_disable();
+	for (n = 0; n < GT_RETURN_MAX_OBJS && bytes < GT_RETURN_BYTES; n++) {
+		sizes[n] = gt_return_size(n, gt_rand(&rng));
+		objs[n] = gomem_alloc(sizes[n], GFP_KERNEL);
+		if (!objs[n])
+			break;
+		gt_stamp(objs[n], sizes[n], n);
+		bytes += gomem_usable_size(objs[n]);
+	}
+	peak = gomem_heap_sys_bytes();
+	for (i = 0; i < n; i++) {
+		bad += !gt_intact(objs[i], sizes[i], i);
+		gomem_free(objs[i]);
+	}
+	gomem_drain_local();
+	migrate_enable();
+	gomem_scavenge();
+	end = gomem_heap_sys_bytes();
+
+	kunit_info(test, "%u objects, %lu bytes; heap %lu before, %lu at the peak, %lu after",
+		   n, bytes, base, peak, end);
+	KUNIT_EXPECT_GE_MSG(test, bytes, (unsigned long)GT_RETURN_BYTES, "allocation %u failed", n);
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "objects overlap");
+	KUNIT_EXPECT_GE(test, peak, base + bytes);
+	KUNIT_EXPECT_LE(test, end, base);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+/* Equations gomem_read_memstats() documents between its fields. */
+static void gt_expect_memstats_sane(struct kunit *test, const struct gomem_memstats *ms)
+{
+	KUNIT_EXPECT_EQ(test, ms->heap_objects, ms->mallocs - ms->frees);
+	KUNIT_EXPECT_EQ(test, ms->heap_alloc, ms->alloc);
+	KUNIT_EXPECT_EQ(test, ms->heap_idle, ms->heap_sys - ms->heap_inuse);
+	KUNIT_EXPECT_EQ(test, ms->sys, ms->heap_sys + ms->mspan_sys + ms->mcache_sys +
+			ms->other_sys);
+	KUNIT_EXPECT_LE(test, ms->alloc, ms->heap_inuse);
+	KUNIT_EXPECT_LE(test, ms->alloc, ms->total_alloc);
+	KUNIT_EXPECT_LE(test, ms->large_bytes, ms->alloc);
+}
+
+static const struct {
+	size_t size;
+	unsigned int count;
+} gt_counted[] = {
+	{ 0, 3 }, { 1, 10 }, { 7, 5 }, { 8, 9 }, { 15, 4 }, { 16, 20 }, { 17, 7 },
+	{ 100, 30 }, { 1024, 8 }, { 4097, 3 }, { 32768, 2 }, { 32769, 2 }, { SZ_1M, 1 },
+};
+
+#define GT_COUNTED_MAX	128
+
+/*
+ * A known workload moves gomem_read_memstats() by exactly its numbers:
+ * objects, bytes (usable sizes), tiny and large objects, and every class's
+ * mallocs and frees; size-0 requests count for nothing. The counters are
+ * summed over all CPUs, and nothing else in the test VM uses gomem.
+ */
+static void gomem_test_memstats_exact(struct kunit *test)
+{
+	u64 n = 0, ntiny = 0, nlarge = 0, large_bytes = 0, bytes = 0;
+	struct gomem_memstats *before, *mid, *after;
+	bool tiny = gt_tiny_enabled();
+	unsigned int i, j, k = 0, sc;
+	unsigned long align;
+	u64 *per_class;
+	size_t usable;
+	void **objs;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	mid = kunit_kzalloc(test, sizeof(*mid), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	per_class = kunit_kcalloc(test, GOMEM_NUM_SIZE_CLASSES, sizeof(*per_class), GFP_KERNEL);
+	objs = kunit_kcalloc(test, GT_COUNTED_MAX, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, mid);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	KUNIT_ASSERT_NOT_NULL(test, per_class);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+
+	/* What the workload should count, from the documented layout. */
+	for (i = 0; i < ARRAY_SIZE(gt_counted); i++) {
+		size_t size = gt_counted[i].size;
+		unsigned int count = gt_counted[i].count;
+
+		if (!size)
+			continue;
+		gt_layout(size, tiny, &usable, &align);
+		n += count;
+		bytes += count * usable;
+		if (size < GOMEM_TINY_SIZE && tiny) {
+			ntiny += count;
+		} else if (size > GOMEM_MAX_SMALL_OBJECT) {
+			nlarge += count;
+			large_bytes += count * usable;
+		} else {
+			per_class[gt_class_of(size)] += count;
+		}
+	}
+
+	gomem_read_memstats(before);
+	for (i = 0; i < ARRAY_SIZE(gt_counted); i++) {
+		for (j = 0; j < gt_counted[i].count && k < GT_COUNTED_MAX; j++) {
+			objs[k] = gomem_alloc(gt_counted[i].size, GFP_KERNEL);
+			KUNIT_EXPECT_NOT_NULL(test, objs[k]);
+			k++;
+		}
+	}
+	gomem_read_memstats(mid);
+	for (i = 0; i < k; i++)
+		gomem_free(objs[i]);
+	gomem_read_memstats(after);
+
+	gt_expect_memstats_sane(test, before);
+	gt_expect_memstats_sane(test, mid);
+	gt_expect_memstats_sane(test, after);
+
+	KUNIT_EXPECT_EQ(test, mid->mallocs - before->mallocs, n);
+	KUNIT_EXPECT_EQ(test, mid->frees - before->frees, 0);
+	KUNIT_EXPECT_EQ(test, mid->heap_objects - before->heap_objects, n);
+	KUNIT_EXPECT_EQ(test, mid->tiny_allocs - before->tiny_allocs, ntiny);
+	KUNIT_EXPECT_EQ(test, mid->large_mallocs - before->large_mallocs, nlarge);
+	KUNIT_EXPECT_EQ(test, mid->large_bytes - before->large_bytes, large_bytes);
+	KUNIT_EXPECT_EQ(test, mid->alloc - before->alloc, bytes);
+	KUNIT_EXPECT_EQ(test, mid->total_alloc - before->total_alloc, bytes);
+	KUNIT_EXPECT_GE(test, mid->heap_inuse, mid->alloc);
+	for (sc = 1; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
+		KUNIT_EXPECT_EQ(test, mid->by_size[sc].size, (u64)gomem_class_to_size[sc]);
+		KUNIT_EXPECT_EQ_MSG(test, mid->by_size[sc].mallocs - before->by_size[sc].mallocs,
+				    per_class[sc], "class %u", sc);
+		KUNIT_EXPECT_EQ_MSG(test, after->by_size[sc].frees - mid->by_size[sc].frees,
+				    per_class[sc], "class %u", sc);
+	}
+
+	KUNIT_EXPECT_EQ(test, after->mallocs - mid->mallocs, 0);
+	KUNIT_EXPECT_EQ(test, after->frees - before->frees, n);
+	KUNIT_EXPECT_EQ(test, after->heap_objects, before->heap_objects);
+	KUNIT_EXPECT_EQ(test, after->alloc, before->alloc);
+	KUNIT_EXPECT_EQ(test, after->large_frees - before->large_frees, nlarge);
+	KUNIT_EXPECT_EQ(test, after->large_bytes, before->large_bytes);
+	KUNIT_EXPECT_EQ(test, after->total_alloc, mid->total_alloc);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+static struct kunit_case gomem_memory_cases[] = {
+	KUNIT_CASE_SLOW(gomem_test_memory_returns),
+	KUNIT_CASE(gomem_test_memstats_exact),
+	{}
+};
+
+static struct kunit_suite gomem_memory_suite = {
+	.name = "gomem_memory",
+	.test_cases = gomem_memory_cases,
+};
+
+kunit_test_suite(gomem_memory_suite);

@@ -215,6 +215,7 @@ struct mspan *gomem_span_of(const void *p);
 struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_t gfp);
 void gomem_heap_free(struct mspan *s);
 void gomem_heap_scavenge(bool all_idle);
+void gomem_heap_stop_scavenger(void);
 void *gomem_fixalloc_alloc(struct gomem_fixalloc *f, gfp_t gfp);
 void gomem_fixalloc_free(struct gomem_fixalloc *f, void *p);
 unsigned long gomem_max_large_pages(void);

@@ -41,9 +41,10 @@
  *  5. A tiny object clears its bit in its block's mask; the last one out of
  *     a block no cache holds releases the block as in 3.
  *  6. A large object's span goes to the mheap directly.
- *  7. The mheap coalesces free runs; an arena with nothing in use goes back
- *     to the page allocator from the scavenger work item once the idle heap
- *     exceeds the retain_kb module parameter.
+ *  7. The mheap coalesces free runs. When the idle heap exceeds the retain_kb
+ *     module parameter, the scavenger work item runs a second later: every
+ *     CPU flushes its caches, and arenas with nothing in use go back to the
+ *     page allocator.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -750,6 +751,7 @@ static int __init gomem_init(void)
 	return 0;
 
 out_mcache:
+	gomem_heap_stop_scavenger();
 	gomem_mcache_exit();
 out_heap:
 	gomem_heap_exit();
@@ -759,6 +761,7 @@ out_heap:
 static void __exit gomem_exit(void)
 {
 	gomem_proc_exit();
+	gomem_heap_stop_scavenger();
 	gomem_report_leaks();
 	gomem_mcache_exit();
 	gomem_heap_exit();

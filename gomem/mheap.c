@@ -18,9 +18,12 @@
  * exit, in the pools). An address outside every arena finds NULL, which is
  * how gomem_free() tells a gomem pointer from any other.
  *
- * An arena whose pages are all free goes back to the page allocator when the
- * idle heap exceeds gomem_retain_bytes, from the scavenger work item (never
- * under a lock, never from the caller's context).
+ * The scavenger (Go's idea, a delayed work item) gives memory back: when a
+ * span is freed while the idle heap exceeds gomem_retain_bytes, it runs a
+ * second later, has every CPU flush its own caches (objects parked there keep
+ * spans, and so arenas, in use), then returns arenas with no span in use to
+ * the page allocator while the idle heap still exceeds the retention. It
+ * never runs under a lock or in the caller's context.
  */
 
 #include <linux/gfp.h>
@@ -64,8 +67,12 @@ static unsigned long map_l1_len;	/* entries of map_l1 */
 static unsigned long map_limit;		/* first direct-map offset not covered */
 static atomic_long_t map_bytes;		/* bytes of middle tables and leaves */
 
+/* How long after the first idle span the scavenger runs. */
+#define GOMEM_SCAVENGE_DELAY	HZ
+
 static void gomem_scavenge_workfn(struct work_struct *work);
-static DECLARE_WORK(gomem_scavenge_work, gomem_scavenge_workfn);
+static DECLARE_DELAYED_WORK(gomem_scavenge_work, gomem_scavenge_workfn);
+static bool gomem_scavenger_stopped;	/* set once at exit, before the caches go */
 
 /* The flags gomem passes to the page allocator for a caller's @gfp. */
 static gfp_t gomem_page_gfp(gfp_t gfp)
@@ -447,6 +454,7 @@ static void heap_release(bool all_idle)
 
 static void gomem_scavenge_workfn(struct work_struct *work)
 {
+	gomem_drain_all();
 	heap_release(false);
 }
 
@@ -540,7 +548,7 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
  * @s: a span in state MSPAN_SMALL with no object handed out, or MSPAN_FREEING
  *
  * Coalesces with free neighbours in the same arena; kicks the scavenger when
- * an arena becomes idle.
+ * the idle heap exceeds the retention.
  *
  * Context: any context; no gomem lock held. Takes the mheap lock.
  */
@@ -583,15 +591,14 @@ void gomem_heap_free(struct mspan *s)
 		span_free(next);
 	}
 	run_insert_locked(run);
-	if (!arena->inuse_pages &&
-	    gomem_heap.heap_sys - gomem_heap.heap_inuse > gomem_retain_bytes)
+	if (gomem_heap.heap_sys - gomem_heap.heap_inuse > gomem_retain_bytes)
 		kick = true;
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 
 	if (masks)
 		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_TINYMASK], masks);
-	if (kick)
-		schedule_work(&gomem_scavenge_work);
+	if (kick && !READ_ONCE(gomem_scavenger_stopped))
+		schedule_delayed_work(&gomem_scavenge_work, GOMEM_SCAVENGE_DELAY);
 }
 
 /**
@@ -658,6 +665,18 @@ int gomem_heap_init(unsigned long initial_bytes)
 }
 
 /**
+ * gomem_heap_stop_scavenger() - wait for the scavenger and keep it stopped
+ *
+ * Context: process context, module exit, before the caches go away; no
+ * gomem user is left to kick it again.
+ */
+void gomem_heap_stop_scavenger(void)
+{
+	WRITE_ONCE(gomem_scavenger_stopped, true);
+	cancel_delayed_work_sync(&gomem_scavenge_work);
+}
+
+/**
  * gomem_heap_exit() - return every arena and all metadata
  *
  * Context: process context, module exit: no other gomem user remains.
@@ -667,7 +686,6 @@ void gomem_heap_exit(void)
 	struct gomem_arena *arena, *tmp;
 	unsigned int i;
 
-	cancel_work_sync(&gomem_scavenge_work);
 	list_for_each_entry_safe(arena, tmp, &gomem_heap.arenas, node) {
 		list_del(&arena->node);
 		free_pages(arena->base, arena->order);

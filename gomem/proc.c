@@ -4,9 +4,10 @@
  *
  * Counters live in the per-CPU caches (no shared cache line is written on
  * a fast path) and are summed here; heap figures come from the mheap, the
- * mcentrals and the metadata pools. Reading takes no lock: every figure is a
- * racy read of a value its owner writes whole, so a read may mix moments but
- * reflects every allocation and free that completed before it started.
+ * mcentrals and the metadata pools. Reading takes no lock an allocation waits
+ * on but the mheap's, for four loads: every other figure is a racy read of a
+ * value its owner writes whole, so a read may mix moments but reflects every
+ * allocation and free that completed before it started.
  */
 
 #include <linux/module.h>
@@ -23,7 +24,12 @@ static u64 racy_read(const u64 *counter)
 	return data_race(*counter);
 }
 
-/* Sum the counters and cached objects of every cache of every possible CPU. */
+/*
+ * Sum the counters and cached objects of every cache of every possible CPU.
+ * The free counters are read in a first pass and the allocation counters in a
+ * second: an object whose free is counted was allocated before, so its
+ * allocation is counted too, and no live figure ever goes below zero.
+ */
 static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u64 *lab,
 		       u64 *lfb)
 {
@@ -37,10 +43,8 @@ static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u6
 
 			if (!c)
 				continue;
-			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
-				ms->by_size[sc].mallocs += racy_read(&c->mallocs[sc]);
+			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
 				ms->by_size[sc].frees += racy_read(&c->frees[sc]);
-			}
 			for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
 				/* A racy read of a u16 its CPU writes whole. */
 				unsigned int n = data_race(c->cls[sc].count);
@@ -48,12 +52,25 @@ static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u6
 				ms->cached_free_bytes += (u64)n * (sc == GOMEM_TINY_SPANCLASS ?
 						GOMEM_TINY_SIZE : gomem_class_to_size[sc]);
 			}
-			ms->tiny_allocs += racy_read(&c->tiny_allocs);
 			ms->tiny_frees += racy_read(&c->tiny_frees);
-			*tiny_ab += racy_read(&c->tiny_alloc_bytes);
 			*tiny_fb += racy_read(&c->tiny_free_bytes);
-			*lab += racy_read(&c->large_alloc_bytes);
 			*lfb += racy_read(&c->large_free_bytes);
+		}
+	}
+	smp_rmb();	/* the frees above before the allocations below */
+	for_each_possible_cpu(cpu) {
+		struct gomem_pcpu *pc = per_cpu_ptr(&gomem_pcpu, cpu);
+
+		for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
+			struct mcache *c = pc->ctx[ctx];
+
+			if (!c)
+				continue;
+			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
+				ms->by_size[sc].mallocs += racy_read(&c->mallocs[sc]);
+			ms->tiny_allocs += racy_read(&c->tiny_allocs);
+			*tiny_ab += racy_read(&c->tiny_alloc_bytes);
+			*lab += racy_read(&c->large_alloc_bytes);
 		}
 	}
 }
@@ -66,11 +83,12 @@ static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u6
  * and free that completed before the call. Fields are described with
  * &struct gomem_memstats and in Documentation/gomem.rst.
  *
- * Context: any context; takes no lock.
+ * Context: any context; takes only the mheap lock, for four loads.
  */
 void gomem_read_memstats(struct gomem_memstats *ms)
 {
 	u64 tiny_ab = 0, tiny_fb = 0, lab = 0, lfb = 0;
+	unsigned long flags;
 	unsigned int sc, i;
 
 	memset(ms, 0, sizeof(*ms));
@@ -101,13 +119,16 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 	}
 	ms->heap_alloc = ms->alloc;
 	ms->heap_objects = ms->mallocs - ms->frees;
-	ms->heap_sys = READ_ONCE(gomem_heap.heap_sys);
-	ms->heap_inuse = READ_ONCE(gomem_heap.heap_inuse);
+	/* One consistent view of the heap: four loads under its lock. */
+	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+	ms->heap_sys = gomem_heap.heap_sys;
+	ms->heap_inuse = gomem_heap.heap_inuse;
+	ms->released_bytes = gomem_heap.released;
+	ms->arenas = gomem_heap.narenas;
+	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 	ms->heap_idle = ms->heap_sys - ms->heap_inuse;
 	ms->heap_released = 0;
 	ms->heap_free_bytes = ms->heap_idle;
-	ms->released_bytes = READ_ONCE(gomem_heap.released);
-	ms->arenas = READ_ONCE(gomem_heap.narenas);
 	for (i = GOMEM_POOL_SPAN0; i <= GOMEM_POOL_SPAN16; i++) {
 		ms->mspan_inuse += READ_ONCE(gomem_pools[i].inuse) * gomem_pools[i].size;
 		ms->mspan_sys += READ_ONCE(gomem_pools[i].sys);

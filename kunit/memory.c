@@ -196,9 +196,126 @@ static void gomem_test_memstats_exact(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
+/* Relations that hold in every snapshot, even while other CPUs allocate. */
+static void gt_expect_memstats_always(struct kunit *test, const struct gomem_memstats *ms)
+{
+	u64 mallocs = ms->tiny_allocs + ms->large_mallocs, frees = ms->tiny_frees + ms->large_frees;
+	unsigned int sc;
+
+	for (sc = 1; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
+		KUNIT_EXPECT_LE_MSG(test, ms->by_size[sc].frees, ms->by_size[sc].mallocs,
+				    "class %u", sc);
+		mallocs += ms->by_size[sc].mallocs;
+		frees += ms->by_size[sc].frees;
+	}
+	KUNIT_EXPECT_EQ(test, mallocs, ms->mallocs);
+	KUNIT_EXPECT_EQ(test, frees, ms->frees);
+	KUNIT_EXPECT_LE(test, ms->frees, ms->mallocs);
+	KUNIT_EXPECT_LE(test, ms->tiny_frees, ms->tiny_allocs);
+	KUNIT_EXPECT_LE(test, ms->large_frees, ms->large_mallocs);
+	KUNIT_EXPECT_EQ(test, ms->heap_objects, ms->mallocs - ms->frees);
+	KUNIT_EXPECT_EQ(test, ms->heap_alloc, ms->alloc);
+	KUNIT_EXPECT_LE(test, ms->alloc, ms->total_alloc);
+	KUNIT_EXPECT_EQ(test, ms->heap_sys, ms->heap_idle + ms->heap_inuse);
+	KUNIT_EXPECT_LE(test, ms->heap_inuse, ms->heap_sys);
+	KUNIT_EXPECT_LE(test, ms->heap_released, ms->heap_idle);
+	KUNIT_EXPECT_EQ(test, ms->heap_free_bytes, ms->heap_idle);
+	KUNIT_EXPECT_GE(test, ms->sys, ms->heap_sys);
+	KUNIT_EXPECT_EQ(test, ms->sys, ms->heap_sys + ms->mspan_sys + ms->mcache_sys +
+			ms->other_sys);
+	KUNIT_EXPECT_LE(test, ms->mspan_inuse, ms->mspan_sys);
+	KUNIT_EXPECT_LE(test, ms->mcache_inuse, ms->mcache_sys);
+	KUNIT_EXPECT_LE(test, ms->large_bytes, ms->alloc);
+}
+
+struct gt_churn {
+	atomic_t *stop;
+	u32 seed;
+	unsigned long ops;
+};
+
+/* Allocate and free a mix (tiny, small, large) until told to stop. */
+static int gt_churn_fn(struct gt_kthread *kt)
+{
+	struct gt_churn *ch = kt->data;
+	void *live[64] = {};
+	unsigned int i;
+	u32 r;
+
+	while (!atomic_read(ch->stop)) {
+		r = gt_rand(&ch->seed);
+		i = r % ARRAY_SIZE(live);
+		gomem_free(live[i]);
+		live[i] = gomem_alloc(r % 512 ? (r >> 8) % 2048 : (r >> 8) % SZ_128K, GFP_KERNEL);
+		ch->ops++;
+		if (!(ch->ops % 64))
+			cond_resched();
+	}
+	for (i = 0; i < ARRAY_SIZE(live); i++)
+		gomem_free(live[i]);
+	return 0;
+}
+
+#define GT_SNAPSHOTS	200
+
+/*
+ * gomem_read_memstats() while every other CPU allocates and frees: the
+ * relations that hold at any moment hold in every snapshot (no live figure
+ * below zero, per-class sums equal to the totals, heap_sys split exactly into
+ * idle and in use). Once the workers stop and the caches are drained, the
+ * heap holds at least the live objects and the free objects it reports.
+ */
+static void gomem_test_memstats_invariants(struct kunit *test)
+{
+	struct gomem_memstats *ms;
+	struct gt_churn *ch;
+	struct gt_kthread *kt;
+	unsigned int cpu, self, n = 0, i;
+	unsigned long ops = 0;
+	atomic_t stop = ATOMIC_INIT(0);
+
+	ms = kunit_kzalloc(test, sizeof(*ms), GFP_KERNEL);
+	ch = kunit_kcalloc(test, nr_cpu_ids, sizeof(*ch), GFP_KERNEL);
+	kt = kunit_kcalloc(test, nr_cpu_ids, sizeof(*kt), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ms);
+	KUNIT_ASSERT_NOT_NULL(test, ch);
+	KUNIT_ASSERT_NOT_NULL(test, kt);
+
+	self = get_cpu();
+	put_cpu();
+	for_each_online_cpu(cpu) {
+		if (cpu == self)
+			continue;
+		ch[n].stop = &stop;
+		ch[n].seed = 0x9e3779b9 * (cpu + 1);
+		if (!gt_kthread_start(&kt[n], cpu, gt_churn_fn, &ch[n]))
+			n++;
+	}
+	for (i = 0; i < GT_SNAPSHOTS; i++) {
+		gomem_read_memstats(ms);
+		gt_expect_memstats_always(test, ms);
+		cond_resched();
+	}
+	atomic_set(&stop, 1);
+	for (i = 0; i < n; i++) {
+		KUNIT_EXPECT_EQ(test, gt_kthread_wait(&kt[i]), 0);
+		ops += ch[i].ops;
+	}
+	kunit_info(test, "%u snapshots while %u CPUs made %lu allocations and frees\n",
+		   GT_SNAPSHOTS, n, ops);
+
+	gt_drain_all();
+	gomem_read_memstats(ms);
+	gt_expect_memstats_always(test, ms);
+	KUNIT_EXPECT_EQ(test, ms->cached_free_bytes, 0);
+	KUNIT_EXPECT_LE(test, ms->alloc + ms->central_free_bytes, ms->heap_inuse);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
 static struct kunit_case gomem_memory_cases[] = {
 	KUNIT_CASE_SLOW(gomem_test_memory_returns),
 	KUNIT_CASE(gomem_test_memstats_exact),
+	KUNIT_CASE_SLOW(gomem_test_memstats_invariants),
 	{}
 };
 

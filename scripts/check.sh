@@ -89,6 +89,22 @@ check_shell() {
 	echo "shell and python syntax: ok"
 }
 
+# dkms.conf builds gomem.ko for the Debian 6.1 kernel, in a private DKMS tree.
+check_dkms() {
+	local tmp rel ver rc=0
+	rel=$(distro_kernel_release)
+	ver=$(sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' "$GOMEM_TOP/dkms.conf")
+	tmp=$(mktemp -d)
+	mkdir -p "$tmp/src/gomem-$ver" "$tmp/tree"
+	(cd "$GOMEM_TOP" && tar -c --exclude=./build --exclude=./.git . | tar -x -C "$tmp/src/gomem-$ver")
+	dkms add -m gomem -v "$ver" --sourcetree "$tmp/src" --dkmstree "$tmp/tree" &&
+		dkms build -m gomem -v "$ver" -k "$rel" --sourcetree "$tmp/src" \
+			--dkmstree "$tmp/tree" || rc=1
+	[ $rc -eq 0 ] && find "$tmp/tree" -name 'gomem.ko*' | grep -q . || rc=1
+	rm -rf "$tmp"
+	return $rc
+}
+
 # The KUnit suites: boot, load, extract the module's KTAP block, parse it with
 # the kernel's kunit.py; every case is counted.
 kunit_vm() {
@@ -233,6 +249,7 @@ else
 	echo "FAIL (every kernel-dependent check skipped: the test kernel did not build)"
 fi
 step distro-6.1 bash "$GOMEM_TOP/scripts/smoke-distro.sh"
+step dkms check_dkms
 
 echo "gomem: make check took $(($(date +%s) - start_all))s"
 echo "$passed passed, $failed failed"

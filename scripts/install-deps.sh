@@ -11,7 +11,7 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 pkgs=(make gcc bc flex bison libelf-dev libssl-dev python3 rsync cpio kmod xz-utils
-	qemu-system-x86 busybox-static linux-source-6.12 sparse perl)
+	qemu-system-x86 busybox-static linux-source-6.12 sparse perl dkms)
 [ "${1:-}" = "--no-distro" ] || pkgs+=(linux-headers-amd64)
 
 missing=()

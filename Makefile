@@ -8,6 +8,9 @@
 #                        gomem and the sample client, print /proc/gomem, unload
 #   make check           every test: static checks, KUnit in QEMU, sample run,
 #                        Debian 6.1 smoke test; ends with "N passed, N failed"
+#   make bench           gomem against SLUB (kmalloc, kmem_cache) in QEMU on the
+#                        bench test kernel and Debian's 6.1: timings and memory
+#                        held, a summary table, the targets met or missed
 #   make sizeclasses     regenerate gomem/sizeclasses.h
 #   make clean
 
@@ -27,6 +30,9 @@ run:
 check:
 	bash scripts/check.sh
 
+bench:
+	bash scripts/bench.sh
+
 sizeclasses:
 	python3 scripts/mksizeclasses.py
 
@@ -34,4 +40,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf build
 
-.PHONY: all modules install run check sizeclasses clean
+.PHONY: all modules install run check bench sizeclasses clean

@@ -38,7 +38,8 @@ step() {
 }
 
 sources() {
-	(cd "$GOMEM_TOP" && ls gomem/*.[ch] kunit/*.[ch] samples/*.[ch] 2>/dev/null)
+	(cd "$GOMEM_TOP" && ls gomem/*.[ch] kunit/*.[ch] samples/*.[ch] bench/*.[ch] 2>/dev/null |
+		grep -v '\.mod\.c$')
 }
 
 check_build_w1() {
@@ -48,7 +49,8 @@ check_build_w1() {
 		echo "the W=1 build has warnings"
 		return 1
 	fi
-	ls "$out/gomem/gomem.ko" "$out/kunit/gomem_kunit.ko" "$out/samples/gomem_sample.ko"
+	ls "$out/gomem/gomem.ko" "$out/kunit/gomem_kunit.ko" "$out/samples/gomem_sample.ko" \
+		"$out/bench/gomem_bench.ko"
 }
 
 check_sparse() {

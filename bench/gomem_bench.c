@@ -130,21 +130,26 @@ static const char * const scenario_names[] = {
 
 static_assert(ARRAY_SIZE(scenario_names) == SC_NR);
 
-enum bench_alloc { BA_GOMEM, BA_KMALLOC, BA_CACHE, BA_FLOOR, BA_NONE, BA_NR };
+enum bench_alloc {
+	BA_GOMEM, BA_KMALLOC, BA_CACHE, BA_FLOOR, BA_FLOOR_IRQ, BA_FLOOR_ATOMIC, BA_NONE, BA_NR,
+};
 
 static const char * const alloc_names[] = {
 	[BA_GOMEM] = "gomem", [BA_KMALLOC] = "kmalloc", [BA_CACHE] = "kmem_cache",
-	[BA_FLOOR] = "floor", [BA_NONE] = "ring only",
+	[BA_FLOOR] = "floor", [BA_FLOOR_IRQ] = "floor, irqs off",
+	[BA_FLOOR_ATOMIC] = "floor + 2 atomics", [BA_NONE] = "ring only",
 };
 
 static_assert(ARRAY_SIZE(alloc_names) == BA_NR);
 
 /* Machine-readable results: what the two figures are. */
-enum bench_unit { BU_NS, BU_FLOOR, BU_BYTES, BU_X, BU_XFLOOR, BU_NR };
+enum bench_unit { BU_NS, BU_FLOOR, BU_CTX, BU_ATOMIC, BU_BYTES, BU_X, BU_XFLOOR, BU_NR };
 
 static const char * const unit_keys[][2] = {
 	[BU_NS]		= { "gomem_ns", "slub_ns" },
 	[BU_FLOOR]	= { "gomem_ns", "floor_ns" },
+	[BU_CTX]	= { "percontext_ns", "irqsave_ns" },
+	[BU_ATOMIC]	= { "floor_ns", "atomics_ns" },
 	[BU_BYTES]	= { "gomem_bytes", "slub_bytes" },
 	[BU_X]		= { "gomem_x", "slub_x" },
 	[BU_XFLOOR]	= { "gomem_x", "floor_x" },
@@ -320,6 +325,8 @@ static void bench_emit(const char *name, u64 size, enum bench_unit unit, u64 g, 
 	switch (unit) {
 	case BU_NS:
 	case BU_FLOOR:
+	case BU_CTX:
+	case BU_ATOMIC:
 		snprintf(gb, sizeof(gb), "%llu", div_u64(g + 500, 1000));
 		snprintf(ob, sizeof(ob), "%llu", div_u64(o + 500, 1000));
 		break;
@@ -390,6 +397,57 @@ static noinline void floor_free(void *p)
 	preempt_enable();
 }
 
+/*
+ * The other way to keep interrupts out of a per-CPU cache: one cache per CPU
+ * with interrupts disabled around each operation (gomem uses a cache per
+ * context with preemption disabled instead).
+ */
+static noinline void *floor_irq_alloc(size_t size)
+{
+	struct bench_floor *f;
+	unsigned long flags;
+	void *p = NULL;
+
+	local_irq_save(flags);
+	f = this_cpu_ptr(&bench_floor);
+	if (likely(f->count))
+		p = f->objs[--f->count];
+	local_irq_restore(flags);
+	if (p && want_init_on_alloc(GFP_KERNEL))
+		memset(p, 0, size);
+	return p;
+}
+
+static noinline void floor_irq_free(void *p)
+{
+	struct bench_floor *f;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	f = this_cpu_ptr(&bench_floor);
+	if (likely(f->count < FLOOR_SLOTS))
+		f->objs[f->count++] = p;
+	local_irq_restore(flags);
+}
+
+/* gomem's exact double-free check costs a locked bit operation on each side. */
+static DEFINE_PER_CPU(unsigned long, bench_floor_bits);
+
+static noinline void *floor_atomic_alloc(size_t size)
+{
+	void *p = floor_alloc(size);
+
+	set_bit(0, raw_cpu_ptr(&bench_floor_bits));
+	return p;
+}
+
+static noinline void floor_atomic_free(void *p)
+{
+	if (!test_and_clear_bit(0, raw_cpu_ptr(&bench_floor_bits)))
+		pr_err_once("floor + atomics: bit not set\n");
+	floor_free(p);
+}
+
 static int floor_init(void)
 {
 	unsigned int cpu, i;
@@ -423,6 +481,10 @@ static __always_inline void *ba_alloc(enum bench_alloc a, size_t size, struct km
 		return kmem_cache_alloc(cache, GFP_KERNEL);
 	case BA_FLOOR:
 		return floor_alloc(size);
+	case BA_FLOOR_IRQ:
+		return floor_irq_alloc(size);
+	case BA_FLOOR_ATOMIC:
+		return floor_atomic_alloc(size);
 	default:
 		return &bench_dummy;
 	}
@@ -442,6 +504,12 @@ static __always_inline void ba_free(enum bench_alloc a, void *p, struct kmem_cac
 		break;
 	case BA_FLOOR:
 		floor_free(p);
+		break;
+	case BA_FLOOR_IRQ:
+		floor_irq_free(p);
+		break;
+	case BA_FLOOR_ATOMIC:
+		floor_atomic_free(p);
 		break;
 	default:
 		break;
@@ -490,6 +558,10 @@ static noinline s64 fast_run(struct bench_case *bc, enum bench_alloc a, u64 n)
 		return fast_loop(bc, BA_CACHE, n);
 	case BA_FLOOR:
 		return fast_loop(bc, BA_FLOOR, n);
+	case BA_FLOOR_IRQ:
+		return fast_loop(bc, BA_FLOOR_IRQ, n);
+	case BA_FLOOR_ATOMIC:
+		return fast_loop(bc, BA_FLOOR_ATOMIC, n);
 	default:
 		return -EINVAL;
 	}
@@ -821,6 +893,27 @@ static struct kmem_cache *bench_cache_create(size_t size)
 
 /* === 1. fast path and 8. floor === */
 
+/*
+ * What gomem's design choices cost on the floor: interrupts disabled around
+ * the cache instead of a cache per context, and the two locked bit
+ * operations of the exact double-free check.
+ */
+static void bench_floor_variants(void)
+{
+	enum bench_alloc allocs[] = { BA_FLOOR, BA_FLOOR_IRQ, BA_FLOOR_ATOMIC };
+	struct bench_case bc = { .name = "floor-variants", .size = 8 };
+	struct bench_meas m[ARRAY_SIZE(allocs)] = {};
+	char b[3][NUMBUF];
+
+	if (bench_measure(fast_run, &bc, allocs, ARRAY_SIZE(allocs), 1, m))
+		return;
+	bench_pr("floor, 8 B, ns per pair: preemption off %s, irqs off %s, + 2 atomics %s\n",
+		 fmt_ns(b[0], NUMBUF, m[0].ps), fmt_ns(b[1], NUMBUF, m[1].ps),
+		 fmt_ns(b[2], NUMBUF, m[2].ps));
+	bench_emit("ctx-irqsave", bc.size, BU_CTX, m[0].ps, m[1].ps);
+	bench_emit("floor-atomics", bc.size, BU_ATOMIC, m[0].ps, m[2].ps);
+}
+
 static void bench_fast(void)
 {
 	enum bench_alloc allocs[4];
@@ -877,6 +970,8 @@ static void bench_fast(void)
 	}
 	bench_pr("(cache: a kmem_cache of the size; floor: per-CPU array pop/push%s)\n",
 		 want_init_on_alloc(GFP_KERNEL) ? " + memset" : "");
+	if (want(SC_FLOOR))
+		bench_floor_variants();
 }
 
 /* === 2. batch === */

@@ -23,6 +23,7 @@
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/mm.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
@@ -211,7 +212,6 @@ extern unsigned long gomem_retain_bytes;
 /* mheap.c */
 int gomem_heap_init(unsigned long initial_bytes);
 void gomem_heap_exit(void);
-struct mspan *gomem_span_of(const void *p);
 struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_t gfp);
 void gomem_heap_free(struct mspan *s);
 void gomem_heap_scavenge(bool all_idle);
@@ -251,6 +251,55 @@ void gomem_drain_all(void);
 void gomem_scavenge(void);
 long gomem_error_count(enum gomem_error err);
 unsigned long gomem_heap_sys_bytes(void);
+
+/* === The page map (mheap.c): gomem page -> span, three levels === */
+
+#define MAP_LEAF_BITS		9
+#define MAP_L2_BITS		12
+#define MAP_LEAF_LEN		BIT(MAP_LEAF_BITS)
+#define MAP_L2_LEN		BIT(MAP_L2_BITS)
+
+struct map_leaf {
+	struct mspan *span[MAP_LEAF_LEN];	/* mheap.lock to write; read lock-free */
+};
+
+struct map_l2 {
+	struct map_leaf *leaf[MAP_L2_LEN];	/* set once, by cmpxchg */
+};
+
+extern struct map_l2 **gomem_map_l1;
+extern unsigned long gomem_map_limit;
+
+/**
+ * gomem_span_of() - find the span holding an address
+ * @p: any address
+ *
+ * Lock-free: the tables it walks are freed only at module exit, and span
+ * structures live in pools until then, so it can only ever see NULL or a
+ * span structure. An address outside the direct map, or in a page of no
+ * gomem span, finds NULL.
+ *
+ * Context: any context.
+ * Return: the span whose page holds @p, or NULL. The caller checks the
+ * span's state.
+ */
+static __always_inline struct mspan *gomem_span_of(const void *p)
+{
+	unsigned long off = (unsigned long)p - PAGE_OFFSET;
+	unsigned long key = off >> GOMEM_PAGE_SHIFT;
+	struct map_leaf *leaf;
+	struct map_l2 *l2;
+
+	if (unlikely(off >= gomem_map_limit))
+		return NULL;
+	l2 = READ_ONCE(gomem_map_l1[key >> (MAP_LEAF_BITS + MAP_L2_BITS)]);
+	if (unlikely(!l2))
+		return NULL;
+	leaf = READ_ONCE(l2->leaf[(key >> MAP_LEAF_BITS) & (MAP_L2_LEN - 1)]);
+	if (unlikely(!leaf))
+		return NULL;
+	return READ_ONCE(leaf->span[key & (MAP_LEAF_LEN - 1)]);
+}
 
 /* The object index of p in s; exact for offsets inside the span. */
 static __always_inline unsigned int gomem_obj_index(const struct mspan *s, unsigned long p)

@@ -10,7 +10,7 @@
  * the page's offset in the kernel's direct map:
  *
  *   key = (addr - PAGE_OFFSET) >> GOMEM_PAGE_SHIFT
- *   span = map_l1[key >> 21][(key >> 9) & 4095][key & 511]
+ *   span = gomem_map_l1[key >> 21][(key >> 9) & 4095][key & 511]
  *
  * Leaves and middle tables are allocated when an arena first needs them and
  * freed only at module exit, so a lookup needs no lock and no RCU: it can
@@ -46,25 +46,12 @@
 /* Preferred arena: 4 MiB, or the largest order the page allocator has. */
 #define GOMEM_ARENA_ORDER	min(22 - PAGE_SHIFT, GOMEM_MAX_ORDER)
 
-#define MAP_LEAF_BITS		9
-#define MAP_L2_BITS		12
-#define MAP_LEAF_LEN		BIT(MAP_LEAF_BITS)
-#define MAP_L2_LEN		BIT(MAP_L2_BITS)
-
 struct mheap gomem_heap;
 struct gomem_fixalloc gomem_pools[GOMEM_NR_POOLS];
 
-struct map_leaf {
-	struct mspan *span[MAP_LEAF_LEN];	/* mheap.lock to write; read lock-free */
-};
-
-struct map_l2 {
-	struct map_leaf *leaf[MAP_L2_LEN];	/* set once, by cmpxchg */
-};
-
-static struct map_l2 **map_l1;		/* entries set once, by cmpxchg */
-static unsigned long map_l1_len;	/* entries of map_l1 */
-static unsigned long map_limit;		/* first direct-map offset not covered */
+struct map_l2 **gomem_map_l1;		/* entries set once, by cmpxchg */
+unsigned long gomem_map_limit;		/* first direct-map offset not covered */
+static unsigned long map_l1_len;	/* entries of gomem_map_l1 */
 static atomic_long_t map_bytes;		/* bytes of middle tables and leaves */
 
 /* How long after the first idle span the scavenger runs. */
@@ -210,41 +197,13 @@ static unsigned long map_key(unsigned long addr)
 	return (addr - PAGE_OFFSET) >> GOMEM_PAGE_SHIFT;
 }
 
-/**
- * gomem_span_of() - find the span holding an address
- * @p: any address
- *
- * Lock-free: the tables it walks are never freed while gomem is loaded.
- *
- * Context: any context.
- * Return: the span whose page holds @p, or NULL if no gomem span does.
- * The span's state must still be checked by the caller.
- */
-struct mspan *gomem_span_of(const void *p)
-{
-	unsigned long off = (unsigned long)p - PAGE_OFFSET;
-	unsigned long key = off >> GOMEM_PAGE_SHIFT;
-	struct map_leaf *leaf;
-	struct map_l2 *l2;
-
-	if (unlikely(off >= map_limit))
-		return NULL;
-	l2 = READ_ONCE(map_l1[key >> (MAP_LEAF_BITS + MAP_L2_BITS)]);
-	if (unlikely(!l2))
-		return NULL;
-	leaf = READ_ONCE(l2->leaf[(key >> MAP_LEAF_BITS) & (MAP_L2_LEN - 1)]);
-	if (unlikely(!leaf))
-		return NULL;
-	return READ_ONCE(leaf->span[key & (MAP_LEAF_LEN - 1)]);
-}
-
 /* Make sure the tables for keys [key, key + n) exist. No lock needed. */
 static int map_ensure(unsigned long key, unsigned long n, gfp_t gfp)
 {
 	unsigned long k;
 
 	for (k = key & ~(MAP_LEAF_LEN - 1); k < key + n; k += MAP_LEAF_LEN) {
-		struct map_l2 **l2p = &map_l1[k >> (MAP_LEAF_BITS + MAP_L2_BITS)];
+		struct map_l2 **l2p = &gomem_map_l1[k >> (MAP_LEAF_BITS + MAP_L2_BITS)];
 		struct map_leaf **leafp;
 		struct map_leaf *leaf;
 		struct map_l2 *l2;
@@ -280,7 +239,7 @@ static void map_set_locked(unsigned long addr, struct mspan *s)
 	__must_hold(&gomem_heap.lock)
 {
 	unsigned long key = map_key(addr);
-	struct map_l2 *l2 = map_l1[key >> (MAP_LEAF_BITS + MAP_L2_BITS)];
+	struct map_l2 *l2 = gomem_map_l1[key >> (MAP_LEAF_BITS + MAP_L2_BITS)];
 	struct map_leaf *leaf = l2->leaf[(key >> MAP_LEAF_BITS) & (MAP_L2_LEN - 1)];
 
 	lockdep_assert_held(&gomem_heap.lock);
@@ -300,10 +259,10 @@ static void map_destroy(void)
 {
 	unsigned long i, j;
 
-	if (!map_l1)
+	if (!gomem_map_l1)
 		return;
 	for (i = 0; i < map_l1_len; i++) {
-		struct map_l2 *l2 = map_l1[i];
+		struct map_l2 *l2 = gomem_map_l1[i];
 
 		if (!l2)
 			continue;
@@ -313,8 +272,8 @@ static void map_destroy(void)
 					   get_order(sizeof(struct map_leaf)));
 		free_pages((unsigned long)l2, get_order(sizeof(*l2)));
 	}
-	free_pages((unsigned long)map_l1, get_order(map_l1_len * sizeof(*map_l1)));
-	map_l1 = NULL;
+	free_pages((unsigned long)gomem_map_l1, get_order(map_l1_len * sizeof(*gomem_map_l1)));
+	gomem_map_l1 = NULL;
 	atomic_long_set(&map_bytes, 0);
 }
 
@@ -644,13 +603,13 @@ int gomem_heap_init(unsigned long initial_bytes)
 	fixalloc_init(&gomem_pools[GOMEM_POOL_TINYMASK], "tinymask",
 		      sizeof(atomic_t) * gomem_class_to_nelems[2]);
 
-	map_limit = 1UL << MAX_PHYSMEM_BITS;
-	map_l1_len = DIV_ROUND_UP(map_limit >> GOMEM_PAGE_SHIFT, MAP_L2_LEN * MAP_LEAF_LEN);
-	map_l1 = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
-					  get_order(map_l1_len * sizeof(*map_l1)));
-	if (!map_l1)
+	gomem_map_limit = 1UL << MAX_PHYSMEM_BITS;
+	map_l1_len = DIV_ROUND_UP(gomem_map_limit >> GOMEM_PAGE_SHIFT, MAP_L2_LEN * MAP_LEAF_LEN);
+	gomem_map_l1 = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
+					  get_order(map_l1_len * sizeof(*gomem_map_l1)));
+	if (!gomem_map_l1)
 		return -ENOMEM;
-	atomic_long_set(&map_bytes, PAGE_SIZE << get_order(map_l1_len * sizeof(*map_l1)));
+	atomic_long_set(&map_bytes, PAGE_SIZE << get_order(map_l1_len * sizeof(*gomem_map_l1)));
 
 	while (gomem_heap.heap_sys < initial_bytes) {
 		unsigned long want = DIV_ROUND_UP(initial_bytes - gomem_heap.heap_sys,

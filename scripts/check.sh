@@ -202,6 +202,31 @@ grep -q ffff /tmp/whole && fail "a kernel address is printed"
 rmmod gomem_sample || exit 1
 rmmod gomem || exit 1
 [ ! -e /proc/gomem ] || fail "/proc/gomem outlives the module"
+field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/gomem; }
+# initial_heap_kb: the heap is there at load and stays through a workload.
+insmod /gomem.ko initial_heap_kb=16384 || exit 1
+[ "$(field heap_sys)" -ge 16777216 ] || fail "initial heap $(field heap_sys)"
+insmod /gomem_sample.ko nr_objects=500 rounds=2 || exit 1
+rmmod gomem_sample || exit 1
+sleep 2
+[ "$(field heap_sys)" -ge 16777216 ] || fail "initial heap not retained: $(field heap_sys)"
+rmmod gomem || exit 1
+# retain_kb=0: a second after the last free the scavenger returns every arena.
+insmod /gomem.ko retain_kb=0 || exit 1
+insmod /gomem_sample.ko nr_objects=500 rounds=2 || exit 1
+[ "$(field heap_sys)" -gt 0 ] || fail "no heap while objects are live"
+rmmod gomem_sample || exit 1
+sleep 3
+[ "$(field heap_sys)" -eq 0 ] || fail "retain_kb=0 kept $(field heap_sys) bytes"
+[ "$(field released_bytes)" -gt 0 ] || fail "nothing released"
+rmmod gomem || exit 1
+# tiny=0: no tiny object, and the sample still runs.
+insmod /gomem.ko tiny=0 || exit 1
+insmod /gomem_sample.ko nr_objects=500 rounds=2 || exit 1
+[ "$(field tiny_allocs)" -eq 0 ] || fail "tiny=0 made $(field tiny_allocs) tiny objects"
+[ "$(field mallocs)" -gt 0 ] || fail "no mallocs counted"
+rmmod gomem_sample || exit 1
+rmmod gomem || exit 1
 echo "GOMEM-PROC-OK"
 GUEST
 	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" -s "$guest" \

@@ -214,7 +214,8 @@ int gomem_heap_init(unsigned long initial_bytes);
 void gomem_heap_exit(void);
 struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_t gfp);
 void gomem_heap_free(struct mspan *s);
-void gomem_heap_scavenge(bool all_idle);
+unsigned long gomem_heap_scavenge(bool all_idle);
+void gomem_heap_pressure_kick(void);
 void gomem_heap_stop_scavenger(void);
 void *gomem_fixalloc_alloc(struct gomem_fixalloc *f, gfp_t gfp);
 void gomem_fixalloc_free(struct gomem_fixalloc *f, void *p);
@@ -244,6 +245,10 @@ void gomem_report(enum gomem_error err, const void *p, struct mspan *s);
 int gomem_check_heap(void);
 int gomem_proc_init(void);
 void gomem_proc_exit(void);
+
+/* shrinker.c */
+int gomem_shrinker_init(void);
+void gomem_shrinker_exit(void);
 
 /* Exported for gomem's own KUnit suites only (namespace GOMEM_INTERNAL). */
 void gomem_drain_local(void);

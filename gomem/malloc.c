@@ -745,11 +745,16 @@ static int __init gomem_init(void)
 	ret = gomem_proc_init();
 	if (ret)
 		goto out_mcache;
+	ret = gomem_shrinker_init();
+	if (ret)
+		goto out_proc;
 	pr_info("loaded: %u size classes, %lu KiB per-CPU caches, tiny %s\n",
 		GOMEM_NUM_SIZE_CLASSES - 1, gomem_mcache_bytes() / 1024,
 		gomem_tiny_enabled ? "on" : "off");
 	return 0;
 
+out_proc:
+	gomem_proc_exit();
 out_mcache:
 	gomem_heap_stop_scavenger();
 	gomem_mcache_exit();
@@ -760,6 +765,7 @@ out_heap:
 
 static void __exit gomem_exit(void)
 {
+	gomem_shrinker_exit();
 	gomem_proc_exit();
 	gomem_heap_stop_scavenger();
 	gomem_report_leaks();

@@ -375,10 +375,10 @@ static int heap_grow(unsigned int npages, gfp_t gfp)
 }
 
 /* Release arenas with no span in use while the idle heap exceeds the retention. */
-static void heap_release(bool all_idle)
+static unsigned long heap_release(bool all_idle)
 {
 	struct gomem_arena *arena, *tmp;
-	unsigned long flags;
+	unsigned long flags, released = 0;
 	LIST_HEAD(victims);
 
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
@@ -401,6 +401,7 @@ static void heap_release(bool all_idle)
 		gomem_heap.narenas--;
 		gomem_heap.heap_sys -= bytes;
 		gomem_heap.released += bytes;
+		released += bytes;
 	}
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 
@@ -409,12 +410,18 @@ static void heap_release(bool all_idle)
 		free_pages(arena->base, arena->order);
 		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_ARENA], arena);
 	}
+	return released;
 }
+
+/* Set by the shrinker: the next scavenger run ignores the retention. */
+static atomic_t gomem_heap_pressure = ATOMIC_INIT(0);
 
 static void gomem_scavenge_workfn(struct work_struct *work)
 {
+	bool all_idle = atomic_xchg(&gomem_heap_pressure, 0);
+
 	gomem_drain_all();
-	heap_release(false);
+	heap_release(all_idle);
 }
 
 /**
@@ -422,10 +429,27 @@ static void gomem_scavenge_workfn(struct work_struct *work)
  * @all_idle: release every idle arena, ignoring gomem_retain_bytes
  *
  * Context: process context; takes the mheap lock.
+ * Return: bytes returned to the page allocator.
  */
-void gomem_heap_scavenge(bool all_idle)
+unsigned long gomem_heap_scavenge(bool all_idle)
 {
-	heap_release(all_idle);
+	return heap_release(all_idle);
+}
+
+/**
+ * gomem_heap_pressure_kick() - memory is short: scavenge everything idle, soon
+ *
+ * The scavenger runs at once, has every CPU flush its caches and returns
+ * every idle arena, whatever the retention.
+ *
+ * Context: any context but NMI.
+ */
+void gomem_heap_pressure_kick(void)
+{
+	if (READ_ONCE(gomem_scavenger_stopped))
+		return;
+	atomic_set(&gomem_heap_pressure, 1);
+	mod_delayed_work(system_wq, &gomem_scavenge_work, 0);
 }
 
 /* === Spans === */

@@ -220,6 +220,19 @@ sleep 3
 [ "$(field heap_sys)" -eq 0 ] || fail "retain_kb=0 kept $(field heap_sys) bytes"
 [ "$(field released_bytes)" -gt 0 ] || fail "nothing released"
 rmmod gomem || exit 1
+# The shrinker: a large retention keeps the idle heap until reclaim asks.
+insmod /gomem.ko retain_kb=262144 || exit 1
+insmod /gomem_sample.ko nr_objects=2000 rounds=2 || exit 1
+rmmod gomem_sample || exit 1
+sleep 2
+held=$(field heap_sys)
+[ "$held" -gt 4194304 ] || fail "retain_kb kept only $held bytes"
+echo 2 >/proc/sys/vm/drop_caches
+sleep 2
+[ "$(field heap_sys)" -lt "$held" ] || fail "drop_caches left heap_sys at $(field heap_sys)"
+[ "$(field released_bytes)" -gt 0 ] || fail "drop_caches released nothing"
+echo "GOMEM-SHRINK heap_sys_before=$held heap_sys_after=$(field heap_sys) released=$(field released_bytes)"
+rmmod gomem || exit 1
 # tiny=0: no tiny object, and the sample still runs.
 insmod /gomem.ko tiny=0 || exit 1
 insmod /gomem_sample.ko nr_objects=500 rounds=2 || exit 1

@@ -19,10 +19,17 @@ log="$GOMEM_TOP/build/smoke-distro-$rel.log"
 guest=$(mktemp /tmp/gomem-guest.XXXXXX)
 trap 'rm -f "$guest"' EXIT
 cat >"$guest" <<'GUEST'
-insmod /gomem.ko || exit 1
+insmod /gomem.ko retain_kb=262144 || exit 1
 insmod /gomem_sample.ko || exit 1
 grep -E "^(gomem - version|heap_inuse|heap_objects|mallocs|frees):" /proc/gomem || exit 1
 rmmod gomem_sample || exit 1
+# The shrinker (register_shrinker() on 6.1): reclaim takes the retained heap.
+held=$(awk '$1 == "heap_sys:" { print $2 }' /proc/gomem)
+echo 2 >/proc/sys/vm/drop_caches
+sleep 2
+after=$(awk '$1 == "heap_sys:" { print $2 }' /proc/gomem)
+echo "GOMEM-SHRINK heap_sys_before=$held heap_sys_after=$after"
+[ "$after" -lt "$held" ] || exit 1
 rmmod gomem || exit 1
 # The console is quiet: copy gomem's messages and the init_on_alloc state to it.
 dmesg | grep -E "gomem|mem auto-init"

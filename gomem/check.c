@@ -53,6 +53,7 @@ static int check_centrals(void)
 	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
 		struct mcentral *mc = &gomem_central[sc];
 		unsigned long flags, n = 0, nfree = 0;
+		unsigned int i, idx;
 		struct mspan *s;
 
 		raw_spin_lock_irqsave(&mc->lock, flags);
@@ -67,6 +68,16 @@ static int check_centrals(void)
 		}
 		CHECK(n == mc->nspans, "class %u has %lu spans listed, nspans %lu", sc, n,
 		      mc->nspans);
+		CHECK(mc->nxfer <= mc->xfer_cap, "class %u transfer cache holds %u > %u", sc,
+		      mc->nxfer, mc->xfer_cap);
+		for (i = 0; i < mc->nxfer && i < mc->xfer_cap; i++) {
+			s = mc->xfer[i].span;
+			idx = gomem_obj_index(s, (unsigned long)mc->xfer[i].obj);
+			CHECK(s->spanclass == sc && idx < s->nelems &&
+			      test_bit(idx, s->alloc_bits) &&
+			      (sc == GOMEM_TINY_SPANCLASS || !test_bit(idx, s->live_bits)),
+			      "class %u transfer cache holds a bad object", sc);
+		}
 		CHECK(nfree == mc->nfree, "class %u spans have %lu free objects, nfree %lu", sc,
 		      nfree, mc->nfree);
 		raw_spin_unlock_irqrestore(&mc->lock, flags);

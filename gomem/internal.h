@@ -151,6 +151,15 @@ struct mcentral {
 	struct list_head full;		/* spans with none */
 	unsigned long nspans;		/* spans of this class */
 	unsigned long nfree;		/* objects not handed out, in those spans */
+	/*
+	 * The transfer cache (tcmalloc's): free objects flushed by one CPU's
+	 * cache wait here, their alloc bits still set, for another CPU's
+	 * refill; a remote free then costs two copies, not two bitmap walks.
+	 * Invariant: 0 <= nxfer <= xfer_cap.
+	 */
+	struct gomem_cobj *xfer;	/* written once at init */
+	unsigned int nxfer;		/* objects in xfer[] */
+	unsigned int xfer_cap;		/* room in xfer[], written once at init */
 } ____cacheline_aligned_in_smp;
 
 /* A pool of fixed-size metadata objects, carved from whole kernel pages. */
@@ -223,7 +232,10 @@ unsigned long gomem_max_large_pages(void);
 unsigned long gomem_heap_map_bytes(void);
 
 /* mcentral.c */
-void gomem_central_init(void);
+int gomem_central_init(void);
+void gomem_central_exit(void);
+void gomem_central_drain(void);
+unsigned long gomem_central_bytes(void);
 unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsigned int n);
 void gomem_central_add_span(unsigned int sc, struct mspan *s);
 void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int n);

@@ -660,7 +660,7 @@ static long gomem_drain_fn(void *arg)
 }
 
 /**
- * gomem_drain_all() - flush every online CPU's caches to the mcentrals
+ * gomem_drain_all() - flush every cache, per-CPU and transfer, to the spans
  *
  * Each CPU drains its own caches from a work item on that CPU: no CPU ever
  * touches another's cache while it may be in use. Offline CPUs were drained
@@ -676,6 +676,7 @@ void gomem_drain_all(void)
 	for_each_online_cpu(cpu)
 		work_on_cpu(cpu, gomem_drain_fn, NULL);
 	cpus_read_unlock();
+	gomem_central_drain();
 }
 EXPORT_SYMBOL_NS_GPL(gomem_drain_all, GOMEM_INTERNAL);
 
@@ -686,6 +687,7 @@ EXPORT_SYMBOL_NS_GPL(gomem_drain_all, GOMEM_INTERNAL);
  */
 void gomem_scavenge(void)
 {
+	gomem_central_drain();
 	gomem_heap_scavenge(true);
 }
 EXPORT_SYMBOL_NS_GPL(gomem_scavenge, GOMEM_INTERNAL);
@@ -735,10 +737,12 @@ static int __init gomem_init(void)
 	int ret;
 
 	gomem_retain_bytes = max(retain_kb, initial_heap_kb) * 1024;
-	gomem_central_init();
-	ret = gomem_heap_init(initial_heap_kb * 1024);
+	ret = gomem_central_init();
 	if (ret)
 		return ret;
+	ret = gomem_heap_init(initial_heap_kb * 1024);
+	if (ret)
+		goto out_central;
 	ret = gomem_mcache_init();
 	if (ret)
 		goto out_heap;
@@ -760,6 +764,8 @@ out_mcache:
 	gomem_mcache_exit();
 out_heap:
 	gomem_heap_exit();
+out_central:
+	gomem_central_exit();
 	return ret;
 }
 
@@ -770,7 +776,9 @@ static void __exit gomem_exit(void)
 	gomem_heap_stop_scavenger();
 	gomem_report_leaks();
 	gomem_mcache_exit();
+	gomem_central_drain();
 	gomem_heap_exit();
+	gomem_central_exit();
 }
 
 module_init(gomem_init);

@@ -9,33 +9,88 @@
  * freeindex moving up) and flushes by handing a batch back, clearing their
  * alloc bits. A span whose last object comes back goes to the mheap.
  *
+ * Between the caches and the spans sits a transfer cache per class, as in
+ * tcmalloc: a flush parks its batch there (a copy under the lock) and a
+ * refill takes a parked batch first, so objects freed by one CPU and
+ * allocated by another do not go through the span bitmaps at all. The
+ * transfer caches are drained to the spans by gomem_central_drain() (the
+ * scavenger, the shrinker, gomem_drain_all()).
+ *
  * Go finds freed objects again when the sweeper rebuilds allocBits; gomem
  * clears alloc bits at flush time, so when freeindex reaches nelems while
  * objects are free below it, the scan simply starts over at 0 (the sweep).
  */
 
 #include <linux/bitops.h>
+#include <linux/gfp.h>
+#include <linux/minmax.h>
+#include <linux/string.h>
 
 #include "internal.h"
 
 struct mcentral gomem_central[GOMEM_NUM_SPANCLASSES];
 
+/* About 64 KiB of objects per class in a transfer cache, 2 to 128 objects. */
+#define GOMEM_XFER_BYTES	(64 * 1024)
+#define GOMEM_XFER_MAX		128
+
+static struct gomem_cobj *xfer_pool;	/* all transfer caches, one block */
+static size_t xfer_pool_size;
+
 enum { MCENTRAL_PARTIAL, MCENTRAL_FULL };
 
 /**
- * gomem_central_init() - set up every mcentral
+ * gomem_central_init() - set up every mcentral and its transfer cache
  *
  * Context: process context, module init.
+ * Return: 0 or -ENOMEM.
  */
-void gomem_central_init(void)
+int gomem_central_init(void)
 {
-	unsigned int i;
+	unsigned int i, n = 0;
 
-	for (i = 0; i < GOMEM_NUM_SPANCLASSES; i++) {
+	for (i = 1; i < GOMEM_NUM_SPANCLASSES; i++) {
+		unsigned int size = i == GOMEM_TINY_SPANCLASS ? GOMEM_TINY_SIZE :
+				    gomem_class_to_size[i];
+
+		gomem_central[i].xfer_cap = clamp_t(unsigned int, GOMEM_XFER_BYTES / size, 2,
+						    GOMEM_XFER_MAX);
+		n += gomem_central[i].xfer_cap;
+	}
+	xfer_pool_size = n * sizeof(struct gomem_cobj);
+	xfer_pool = alloc_pages_exact(xfer_pool_size, GFP_KERNEL);
+	if (!xfer_pool)
+		return -ENOMEM;
+	for (i = 0, n = 0; i < GOMEM_NUM_SPANCLASSES; i++) {
 		raw_spin_lock_init(&gomem_central[i].lock);
 		INIT_LIST_HEAD(&gomem_central[i].partial);
 		INIT_LIST_HEAD(&gomem_central[i].full);
+		gomem_central[i].xfer = xfer_pool + n;
+		n += gomem_central[i].xfer_cap;
 	}
+	return 0;
+}
+
+/**
+ * gomem_central_exit() - free the transfer caches
+ *
+ * Context: process context, module exit, after gomem_central_drain().
+ */
+void gomem_central_exit(void)
+{
+	free_pages_exact(xfer_pool, xfer_pool_size);
+	xfer_pool = NULL;
+}
+
+/**
+ * gomem_central_bytes() - bytes of the transfer caches
+ *
+ * Context: any context.
+ * Return: the bytes, fixed after load.
+ */
+unsigned long gomem_central_bytes(void)
+{
+	return PAGE_ALIGN(xfer_pool_size);
 }
 
 /* Load alloc_cache with the complement of the alloc bits from freeindex's word. */
@@ -104,6 +159,14 @@ unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsign
 	struct mspan *s;
 
 	raw_spin_lock_irqsave(&mc->lock, flags);
+	if (mc->nxfer) {	/* a batch another CPU flushed */
+		moved = min(n, mc->nxfer);
+		mc->nxfer -= moved;
+		memcpy(cc->objs + cc->count, mc->xfer + mc->nxfer, moved * sizeof(*mc->xfer));
+		cc->count += moved;
+		raw_spin_unlock_irqrestore(&mc->lock, flags);
+		return moved;
+	}
 	while (moved < n && !list_empty(&mc->partial)) {
 		s = list_first_entry(&mc->partial, struct mspan, node);
 		while (moved < n && s->alloc_count < s->nelems) {
@@ -152,25 +215,15 @@ void gomem_central_add_span(unsigned int sc, struct mspan *s)
 	raw_spin_unlock_irqrestore(&mc->lock, flags);
 }
 
-/**
- * gomem_central_return() - take objects back from a cache (a flush)
- * @sc: span class
- * @objs: the objects, each with its span
- * @n: how many
- *
- * Clears their alloc bits; a span left with no object goes to the mheap.
- *
- * Context: any context; takes the mcentral lock, then (without it) the mheap lock.
- */
-void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int n)
+/* Put objects back in their spans; spans left with no object go on @empty. */
+static void central_release_locked(struct mcentral *mc, struct gomem_cobj *objs, unsigned int n,
+				   struct list_head *empty)
+	__must_hold(&mc->lock)
 {
-	struct mcentral *mc = &gomem_central[sc];
-	struct mspan *s, *tmp;
-	unsigned long flags;
-	LIST_HEAD(empty);
+	struct mspan *s;
 	unsigned int i;
 
-	raw_spin_lock_irqsave(&mc->lock, flags);
+	lockdep_assert_held(&mc->lock);
 	for (i = 0; i < n; i++) {
 		unsigned int idx;
 
@@ -186,15 +239,70 @@ void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int
 			s->list = MCENTRAL_PARTIAL;
 		}
 		if (!s->alloc_count) {
-			list_move(&s->node, &empty);
+			list_move(&s->node, empty);
 			mc->nspans--;
 			mc->nfree -= s->nelems;
 		}
 	}
-	raw_spin_unlock_irqrestore(&mc->lock, flags);
+}
 
-	list_for_each_entry_safe(s, tmp, &empty, node) {
+static void central_free_spans(struct list_head *empty)
+{
+	struct mspan *s, *tmp;
+
+	list_for_each_entry_safe(s, tmp, empty, node) {
 		list_del(&s->node);
 		gomem_heap_free(s);
+	}
+}
+
+/**
+ * gomem_central_return() - take objects back from a cache (a flush)
+ * @sc: span class
+ * @objs: the objects, each with its span
+ * @n: how many
+ *
+ * Parks them in the transfer cache when it has room; otherwise clears their
+ * alloc bits, and a span left with no object goes to the mheap.
+ *
+ * Context: any context; takes the mcentral lock, then (without it) the mheap lock.
+ */
+void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int n)
+{
+	struct mcentral *mc = &gomem_central[sc];
+	unsigned long flags;
+	LIST_HEAD(empty);
+
+	raw_spin_lock_irqsave(&mc->lock, flags);
+	if (n <= mc->xfer_cap - mc->nxfer) {
+		memcpy(mc->xfer + mc->nxfer, objs, n * sizeof(*objs));
+		mc->nxfer += n;
+		raw_spin_unlock_irqrestore(&mc->lock, flags);
+		return;
+	}
+	central_release_locked(mc, objs, n, &empty);
+	raw_spin_unlock_irqrestore(&mc->lock, flags);
+	central_free_spans(&empty);
+}
+
+/**
+ * gomem_central_drain() - put every transfer cache's objects back in their spans
+ *
+ * Context: any context but NMI; takes each mcentral lock in turn, then the mheap lock.
+ */
+void gomem_central_drain(void)
+{
+	unsigned int sc;
+
+	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
+		struct mcentral *mc = &gomem_central[sc];
+		unsigned long flags;
+		LIST_HEAD(empty);
+
+		raw_spin_lock_irqsave(&mc->lock, flags);
+		central_release_locked(mc, mc->xfer, mc->nxfer, &empty);
+		mc->nxfer = 0;
+		raw_spin_unlock_irqrestore(&mc->lock, flags);
+		central_free_spans(&empty);
 	}
 }

@@ -114,6 +114,8 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 		/* A racy read: nfree is written under the mcentral lock. */
 		unsigned long nfree = data_race(gomem_central[sc].nfree);
 
+		/* And the transfer cache's objects, free too, also written under it. */
+		nfree += data_race(gomem_central[sc].nxfer);
 		ms->central_free_bytes += (u64)nfree * (sc == GOMEM_TINY_SPANCLASS ?
 				GOMEM_TINY_SIZE : gomem_class_to_size[sc]);
 	}
@@ -136,7 +138,7 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 	ms->mcache_inuse = gomem_mcache_bytes();
 	ms->mcache_sys = gomem_mcache_bytes();
 	ms->other_sys = gomem_heap_map_bytes() + READ_ONCE(gomem_pools[GOMEM_POOL_ARENA].sys) +
-			READ_ONCE(gomem_pools[GOMEM_POOL_TINYMASK].sys);
+			READ_ONCE(gomem_pools[GOMEM_POOL_TINYMASK].sys) + gomem_central_bytes();
 	ms->sys = ms->heap_sys + ms->mspan_sys + ms->mcache_sys + ms->other_sys;
 }
 EXPORT_SYMBOL_GPL(gomem_read_memstats);

@@ -32,6 +32,7 @@ static unsigned long gomem_shrink_scan(struct shrinker *shrinker, struct shrink_
 	unsigned long freed;
 
 	gomem_drain_local();
+	gomem_central_drain();
 	freed = gomem_heap_scavenge(true) >> PAGE_SHIFT;
 	gomem_heap_pressure_kick();
 	return freed ? freed : SHRINK_STOP;

@@ -159,13 +159,11 @@ unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsign
 	struct mspan *s;
 
 	raw_spin_lock_irqsave(&mc->lock, flags);
-	if (mc->nxfer) {	/* a batch another CPU flushed */
+	if (mc->nxfer) {	/* objects another CPU flushed first, then the spans */
 		moved = min(n, mc->nxfer);
 		mc->nxfer -= moved;
 		memcpy(cc->objs + cc->count, mc->xfer + mc->nxfer, moved * sizeof(*mc->xfer));
 		cc->count += moved;
-		raw_spin_unlock_irqrestore(&mc->lock, flags);
-		return moved;
 	}
 	while (moved < n && !list_empty(&mc->partial)) {
 		s = list_first_entry(&mc->partial, struct mspan, node);

@@ -55,7 +55,8 @@ struct gomem_class_stats {
  * @mspan_sys: bytes obtained for span structures
  * @mcache_inuse: bytes of per-CPU caches in use
  * @mcache_sys: bytes obtained for per-CPU caches
- * @other_sys: bytes of other metadata (page map, arena records, tiny masks)
+ * @other_sys: bytes of other metadata (page map, arena records, tiny masks,
+ *	transfer caches)
  * @large_mallocs: large objects (> %GOMEM_MAX_SMALL_OBJECT) allocated
  * @large_frees: large objects freed
  * @large_bytes: bytes of live large objects
@@ -63,7 +64,7 @@ struct gomem_class_stats {
  * @tiny_frees: tiny objects freed
  * @tiny_bytes: bytes of live tiny objects
  * @cached_free_bytes: bytes of free objects held by the per-CPU caches
- * @central_free_bytes: bytes of free objects in the spans of the mcentrals
+ * @central_free_bytes: bytes of free objects in the mcentrals (spans and transfer caches)
  * @heap_free_bytes: bytes of free pages in the mheap's arenas (@heap_idle)
  * @released_bytes: bytes of arenas returned to the page allocator since load
  * @arenas: arenas held

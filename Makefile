@@ -11,6 +11,8 @@
 #   make bench           gomem against SLUB (kmalloc, kmem_cache) in QEMU on the
 #                        bench test kernel and Debian's 6.1: timings and memory
 #                        held, a summary table, the targets met or missed
+#   make torture         gomem under every CPU, interrupts, CPU hotplug and memory
+#                        pressure in QEMU (TORTURE_S seconds, default 300)
 #   make sizeclasses     regenerate gomem/sizeclasses.h
 #   make clean
 
@@ -33,6 +35,9 @@ check:
 bench:
 	bash scripts/bench.sh
 
+torture:
+	bash scripts/torture.sh $(TORTURE_S)
+
 sizeclasses:
 	python3 scripts/mksizeclasses.py
 
@@ -40,4 +45,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf build
 
-.PHONY: all modules install run check bench sizeclasses clean
+.PHONY: all modules install run check torture bench sizeclasses clean

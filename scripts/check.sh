@@ -38,7 +38,8 @@ step() {
 }
 
 sources() {
-	(cd "$GOMEM_TOP" && ls gomem/*.[ch] kunit/*.[ch] samples/*.[ch] bench/*.[ch] 2>/dev/null |
+	(cd "$GOMEM_TOP" && ls gomem/*.[ch] kunit/*.[ch] samples/*.[ch] bench/*.[ch] \
+		torture/*.[ch] 2>/dev/null |
 		grep -v '\.mod\.c$')
 }
 
@@ -284,6 +285,7 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	step sample-vm bash "$GOMEM_TOP/scripts/run.sh" debug
 	step reload-vm reload_vm
 	step proc-vm proc_vm
+	step torture-60s bash "$GOMEM_TOP/scripts/torture.sh" 60
 else
 	failed=$((failed + 1))
 	echo "FAIL (every kernel-dependent check skipped: the test kernel did not build)"

@@ -60,7 +60,7 @@ build_modules() {
 	# Sources only: an in-tree build's *.mod or *.cmd files would point at its objects.
 	rsync -a --include='*/' --include='*.[ch]' --include=Kbuild --exclude='*' \
 		"$GOMEM_TOP/Kbuild" "$GOMEM_TOP/gomem" "$GOMEM_TOP/kunit" "$GOMEM_TOP/samples" \
-		"$GOMEM_TOP/bench" \
+		"$GOMEM_TOP/bench" "$GOMEM_TOP/torture" \
 		"$out/" || die "cannot copy sources to $out"
 	make -C "$kdir" M="$out" "$@" modules >"$out/build.log" 2>&1 ||
 		{ cat "$out/build.log" >&2; die "building the modules against $kdir failed"; }

@@ -1,0 +1,64 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# The torture test (make torture): build the debug test kernel, gomem and
+# torture/gomem_torture.ko, boot QEMU with 4 vCPUs, load gomem and run the
+# torture module for DURATION_S seconds while a shell loop reads /proc/gomem,
+# unload both. Exit 0 only if the module reports result=PASS and the guest
+# log is clean (vm-run.sh fails on WARNING, BUG, lockdep and similar reports).
+#
+# usage: scripts/torture.sh [DURATION_S]   (default 300)
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+duration=${1:-300}
+case "$duration" in
+'' | *[!0-9]*) die "usage: torture.sh [DURATION_S]" ;;
+esac
+[ "$duration" -ge 1 ] || die "DURATION_S must be at least 1"
+
+kdir=$(bash "$GOMEM_TOP/scripts/build-kernel.sh" debug)
+# Build gomem and the torture module together in their own copy of the
+# sources: build_modules() does not know torture/, so add it here.
+out="$GOMEM_TOP/build/torture"
+mkdir -p "$out"
+rsync -a --include='*/' --include='*.[ch]' --include=Kbuild --exclude='*' \
+	"$GOMEM_TOP/gomem" "$GOMEM_TOP/torture" "$out/" || die "cannot copy sources to $out"
+printf '%s\n' '# SPDX-License-Identifier: GPL-2.0' 'obj-m += gomem/' 'obj-m += torture/' >"$out/Kbuild"
+make -C "$kdir" M="$out" W=1 modules >"$out/build.log" 2>&1 ||
+	{ cat "$out/build.log" >&2; die "building the modules against $kdir failed"; }
+if grep -E 'warning:|error:' "$out/build.log" >&2; then
+	die "the build has warnings (log: $out/build.log)"
+fi
+log="$GOMEM_TOP/build/torture-debug.log"
+
+guest=$(mktemp /tmp/gomem-guest.XXXXXX)
+trap 'rm -f "$guest"' EXIT
+cat >"$guest" <<GUEST
+insmod /gomem.ko || exit 1
+(n=0; while [ ! -e /tmp/stop ] && cat /proc/gomem >/dev/null; do n=\$((n + 1)); done
+ echo "gomem_torture /proc/gomem reads=\$n") &
+reader=\$!
+insmod /gomem_torture.ko duration_s=$duration
+rc=\$?
+touch /tmp/stop
+wait \$reader
+echo "gomem_torture insmod rc=\$rc"
+[ \$rc -eq 0 ] || exit 1
+rmmod gomem_torture || exit 1
+rmmod gomem || exit 1
+GUEST
+start=$(date +%s)
+vmrc=0
+bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$kdir/arch/x86/boot/bzImage" -s "$guest" -l "$log" \
+	-c 4 -m "$out/gomem/gomem.ko" -m "$out/torture/gomem_torture.ko" \
+	-t $((duration + 300)) || vmrc=$?
+secs=$(($(date +%s) - start))
+grep -E "gomem-torture: |^gomem_torture " "$log" | grep -v -e "taints kernel" -e "ops=" || true
+summary=$(grep -Eo 'gomem-torture: ops=.*' "$log" | tail -n 1 || true)
+[ "$vmrc" -eq 0 ] || die "the VM run failed (log: $log)"
+if grep -q "gomem: unloading with" "$log"; then
+	die "gomem reported leaked objects at unload (log: $log)"
+fi
+[[ "$summary" == *result=PASS* ]] || die "torture did not pass: ${summary:-no summary line} (log: $log)"
+echo "$summary"
+note "torture passed in ${secs}s (${duration}s run, log: $log)"

@@ -318,6 +318,23 @@ static __always_inline struct mspan *gomem_span_of(const void *p)
 	return READ_ONCE(leaf->span[key & (MAP_LEAF_LEN - 1)]);
 }
 
+/*
+ * The size class whose spans a span class uses: tiny blocks are objects of
+ * the 16-byte class (class 2, checked at load).
+ */
+#define GOMEM_TINY_SIZECLASS	2
+
+static inline unsigned int gomem_spanclass_sizeclass(unsigned int sc)
+{
+	return sc == GOMEM_TINY_SPANCLASS ? GOMEM_TINY_SIZECLASS : sc;
+}
+
+/* The object size of a span class. */
+static inline unsigned int gomem_spanclass_size(unsigned int sc)
+{
+	return gomem_class_to_size[gomem_spanclass_sizeclass(sc)];
+}
+
 /* The object index of p in s; exact for offsets inside the span. */
 static __always_inline unsigned int gomem_obj_index(const struct mspan *s, unsigned long p)
 {

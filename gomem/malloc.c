@@ -185,7 +185,7 @@ static __always_inline struct mcache *gomem_mcache_get(void)
  */
 static noinline struct mcache *gomem_refill(unsigned int sc, gfp_t gfp)
 {
-	unsigned int npages = gomem_class_to_npages[sc == GOMEM_TINY_SPANCLASS ? 2 : sc];
+	unsigned int npages = gomem_class_to_npages[gomem_spanclass_sizeclass(sc)];
 	struct mcache_class *cc;
 	struct mcache *c;
 	struct mspan *s;

@@ -40,8 +40,7 @@ static int gomem_cpuhp_state = -1;
 
 static unsigned int class_cap(unsigned int sc, enum gomem_ctx ctx)
 {
-	unsigned int size = sc == GOMEM_TINY_SPANCLASS ? GOMEM_TINY_SIZE :
-			    gomem_class_to_size[sc];
+	unsigned int size = gomem_spanclass_size(sc);
 	unsigned int cap = clamp_t(unsigned int, GOMEM_MCACHE_CLASS_BYTES / size, 2,
 				   GOMEM_MCACHE_MAX_OBJS);
 

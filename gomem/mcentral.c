@@ -50,8 +50,7 @@ int gomem_central_init(void)
 	unsigned int i, n = 0;
 
 	for (i = 1; i < GOMEM_NUM_SPANCLASSES; i++) {
-		unsigned int size = i == GOMEM_TINY_SPANCLASS ? GOMEM_TINY_SIZE :
-				    gomem_class_to_size[i];
+		unsigned int size = gomem_spanclass_size(i);
 
 		gomem_central[i].xfer_cap = clamp_t(unsigned int, GOMEM_XFER_BYTES / size, 2,
 						    GOMEM_XFER_MAX);

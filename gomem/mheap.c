@@ -466,7 +466,7 @@ void gomem_heap_pressure_kick(void)
  */
 struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_t gfp)
 {
-	unsigned int sizeclass = spanclass == GOMEM_TINY_SPANCLASS ? 2 : spanclass;
+	unsigned int sizeclass = gomem_spanclass_sizeclass(spanclass);
 	unsigned int nelems = spanclass ? gomem_class_to_nelems[sizeclass] : 0;
 	struct mspan *s, *run;
 	atomic_t *masks = NULL;
@@ -608,6 +608,8 @@ int gomem_heap_init(unsigned long initial_bytes)
 
 	BUILD_BUG_ON(GOMEM_PAGE_SHIFT < PAGE_SHIFT);
 	BUILD_BUG_ON(BITS_PER_LONG != 64);
+	if (WARN_ON(gomem_class_to_size[GOMEM_TINY_SIZECLASS] != GOMEM_TINY_SIZE))
+		return -EINVAL;
 
 	raw_spin_lock_init(&gomem_heap.lock);
 	for (i = 0; i < GOMEM_FREE_LISTS; i++)
@@ -625,7 +627,7 @@ int gomem_heap_init(unsigned long initial_bytes)
 	}
 	fixalloc_init(&gomem_pools[GOMEM_POOL_ARENA], "arena", sizeof(struct gomem_arena));
 	fixalloc_init(&gomem_pools[GOMEM_POOL_TINYMASK], "tinymask",
-		      sizeof(atomic_t) * gomem_class_to_nelems[2]);
+		      sizeof(atomic_t) * gomem_class_to_nelems[GOMEM_TINY_SIZECLASS]);
 
 	gomem_map_limit = 1UL << MAX_PHYSMEM_BITS;
 	map_l1_len = DIV_ROUND_UP(gomem_map_limit >> GOMEM_PAGE_SHIFT, MAP_L2_LEN * MAP_LEAF_LEN);

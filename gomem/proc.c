@@ -49,8 +49,7 @@ static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u6
 				/* A racy read of a u16 its CPU writes whole. */
 				unsigned int n = data_race(c->cls[sc].count);
 
-				ms->cached_free_bytes += (u64)n * (sc == GOMEM_TINY_SPANCLASS ?
-						GOMEM_TINY_SIZE : gomem_class_to_size[sc]);
+				ms->cached_free_bytes += (u64)n * gomem_spanclass_size(sc);
 			}
 			ms->tiny_frees += racy_read(&c->tiny_frees);
 			*tiny_fb += racy_read(&c->tiny_free_bytes);
@@ -116,8 +115,7 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 
 		/* And the transfer cache's objects, free too, also written under it. */
 		nfree += data_race(gomem_central[sc].nxfer);
-		ms->central_free_bytes += (u64)nfree * (sc == GOMEM_TINY_SPANCLASS ?
-				GOMEM_TINY_SIZE : gomem_class_to_size[sc]);
+		ms->central_free_bytes += (u64)nfree * gomem_spanclass_size(sc);
 	}
 	ms->heap_alloc = ms->alloc;
 	ms->heap_objects = ms->mallocs - ms->frees;

@@ -268,6 +268,7 @@ void gomem_drain_all(void);
 void gomem_scavenge(void);
 long gomem_error_count(enum gomem_error err);
 unsigned long gomem_heap_sys_bytes(void);
+void gomem_pool_counts(unsigned int pool, unsigned long *inuse, unsigned long *free);
 
 /* === The page map (mheap.c): gomem page -> span, three levels === */
 

@@ -30,6 +30,7 @@
 #include <linux/mm.h>
 #include <linux/log2.h>
 #include <linux/mmzone.h>
+#include <linux/module.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
@@ -144,6 +145,36 @@ void gomem_fixalloc_free(struct gomem_fixalloc *f, void *p)
 	f->inuse--;
 	raw_spin_unlock_irqrestore(&f->lock, flags);
 }
+
+/**
+ * gomem_pool_counts() - chunks of one metadata pool in use and free
+ * @pool: an &enum gomem_pool
+ * @inuse: where to store the chunks handed out
+ * @free: where to store the chunks the pool holds ready (no page needed)
+ *
+ * For gomem's own KUnit suites (namespace GOMEM_INTERNAL): a failure path
+ * that loses a chunk shows as @inuse above its earlier value once
+ * everything is freed. Every page of a pool is carved whole when it is
+ * added, so the free chunks are the pages' chunks minus those in use.
+ *
+ * Context: any context; takes the pool's lock, a leaf lock.
+ */
+void gomem_pool_counts(unsigned int pool, unsigned long *inuse, unsigned long *free)
+{
+	struct gomem_fixalloc *f;
+	unsigned long flags;
+
+	*inuse = 0;
+	*free = 0;
+	if (WARN_ON_ONCE(pool >= GOMEM_NR_POOLS))
+		return;
+	f = &gomem_pools[pool];
+	raw_spin_lock_irqsave(&f->lock, flags);
+	*inuse = f->inuse;
+	*free = f->sys / PAGE_SIZE * (PAGE_SIZE / f->size) - f->inuse;
+	raw_spin_unlock_irqrestore(&f->lock, flags);
+}
+EXPORT_SYMBOL_NS_GPL(gomem_pool_counts, GOMEM_INTERNAL);
 
 static void fixalloc_destroy(struct gomem_fixalloc *f)
 {

@@ -2,7 +2,7 @@
 /*
  * gomem_kunit: gomem's KUnit suites, one module. This file holds the module
  * information and the helpers the suites share (see gomem_test.h); the
- * suites are in sizes.c, api.c, context.c, smp.c and memory.c.
+ * suites are in sizes.c, api.c, context.c, smp.c, memory.c and fault.c.
  */
 
 #include <kunit/test.h>

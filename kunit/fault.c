@@ -258,20 +258,46 @@ static unsigned int gt_request_all_failing(size_t *served_size)
 }
 
 /*
+ * Serve every size once with pages working and free it all: the metadata
+ * pools then hold chunks for every kind of span, so that a request that
+ * fails afterwards gets as far as growing the heap.
+ */
+static void gt_warm_pools(struct kunit *test)
+{
+	unsigned int i;
+	void *p;
+
+	for (i = 0; i < GT_NR_SIZES; i++) {
+		p = gomem_alloc(gt_size(i), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, p, "%zu bytes", gt_size(i));
+		gomem_free(p);
+	}
+	gt_assert_empty_heap(test);
+}
+
+/*
  * From an empty heap (every arena given back), no request can be served
  * without the page allocator: tiny, every size class and large requests,
- * with GFP_KERNEL, GFP_ATOMIC and __GFP_NORETRY, all return NULL. gomem
- * reports nothing, counts no allocation, takes no arena and keeps no span
- * structure or arena record of the attempts.
+ * with GFP_KERNEL, GFP_ATOMIC and __GFP_NORETRY, all return NULL. The span
+ * pools hold chunks, so each request fails where the heap grows (the
+ * arena). gomem reports nothing, counts no allocation, takes no arena and
+ * keeps no span structure or arena record of the attempts.
  */
 static void gomem_test_fault_empty_heap(struct kunit *test)
 {
 	struct gt_snap *before = gt_snap_new(test), *after = gt_snap_new(test);
+	bool tiny = gt_tiny_enabled();
 	size_t first = 0;
-	unsigned int served;
+	unsigned int served, i;
 
-	gt_assert_empty_heap(test);
+	gt_warm_pools(test);
 	gt_snap_take(before);
+	/* With the tiny allocator on, no request reaches class 1 (pool mspan16). */
+	for (i = GOMEM_POOL_SPAN0; i <= GOMEM_POOL_SPAN16; i++)
+		if (i != GOMEM_POOL_SPAN16 || !tiny)
+			KUNIT_EXPECT_GT_MSG(test, before->pool_free[i], 0, "pool %u is empty", i);
+	if (tiny)
+		KUNIT_EXPECT_GT(test, before->pool_free[GOMEM_POOL_TINYMASK], 0);
 	served = gt_request_all_failing(&first);
 	gt_snap_take(after);
 
@@ -455,13 +481,16 @@ static const struct gt_pool_param gt_pool_params[] = {
 KUNIT_ARRAY_PARAM_DESC(gt_pool, gt_pool_params, desc);
 
 /* The pool span_alloc() takes a request's span structure from. */
-static unsigned int gt_span_pool(size_t size)
+static unsigned int gt_span_pool(size_t size, bool tiny)
 {
 	unsigned int nelems;
 
 	if (size > GOMEM_MAX_SMALL_OBJECT)
 		return GOMEM_POOL_SPAN0;
-	nelems = gomem_class_to_nelems[gt_class_of(size)];
+	if (size < GOMEM_TINY_SIZE && tiny)
+		nelems = gomem_class_to_nelems[GOMEM_TINY_SIZECLASS];
+	else
+		nelems = gomem_class_to_nelems[gt_class_of(size)];
 	return GOMEM_POOL_SPAN1 + order_base_2(BITS_TO_LONGS(nelems));
 }
 
@@ -483,7 +512,7 @@ static void gomem_test_fault_span_pool(struct kunit *test)
 	const struct gt_pool_param *pp = test->param_value;
 	struct gt_snap *base = gt_snap_new(test), *before = gt_snap_new(test);
 	struct gt_snap *after = gt_snap_new(test), *end = gt_snap_new(test);
-	unsigned int pool = gt_span_pool(pp->size), n = 0, i;
+	unsigned int pool = gt_span_pool(pp->size, false), n = 0, i;
 	unsigned long inuse, free;
 	void **objs, *p, *q;
 
@@ -549,18 +578,24 @@ static const size_t gt_nth_sizes[] = {
 
 /*
  * One request of @size from an empty heap, with its @n-th page allocation
- * failing: that one only, or (@from) that one and every later one. Checks
- * the outcome; returns whether the request made fewer than @n page
- * allocations (nothing failed), and counts the NULLs in @nulls.
+ * failing: that one only, or (@from) that one and every later one; @tiny
+ * says whether the tiny allocator is on. Checks the outcome; returns whether
+ * the request made fewer than @n page allocations (nothing failed), and
+ * counts the NULLs in @nulls.
  */
 static bool gt_nth_request(struct kunit *test, struct gt_snap *base, struct gt_snap *end,
-			   size_t size, unsigned int n, bool from, unsigned int *nulls)
+			   size_t size, bool tiny, unsigned int n, bool from, unsigned int *nulls)
 {
-	unsigned int left;
+	unsigned int left, pool = gt_span_pool(size, tiny);
+	bool warm;
 	void *p;
 
 	gt_assert_empty_heap(test);
 	gt_snap_take(base);
+	/* Every structure the request needs is in a pool: its first page is the arena's. */
+	tiny = tiny && size < GOMEM_TINY_SIZE;
+	warm = base->pool_free[pool] && base->pool_free[GOMEM_POOL_SPAN0] &&
+	       base->pool_free[GOMEM_POOL_ARENA] && (!tiny || base->pool_free[GOMEM_POOL_TINYMASK]);
 	/* fail_nth counts first; once it fired, make_it_fail fails the rest. */
 	gt_fail_nth(n);
 	gt_fail_pages(from);
@@ -568,6 +603,11 @@ static bool gt_nth_request(struct kunit *test, struct gt_snap *base, struct gt_s
 	gt_fail_pages(false);
 	left = gt_fail_nth_left();
 	gt_fail_nth(0);
+	/* Without its 4 MiB arena, a smaller request takes a smaller one. */
+	if (!from && n == 1 && warm && size < SZ_4M) {
+		KUNIT_EXPECT_NOT_NULL_MSG(test, p, "size %zu: no fallback arena", size);
+		KUNIT_EXPECT_LT(test, gomem_heap_sys_bytes(), SZ_4M);
+	}
 	if (p) {
 		KUNIT_EXPECT_GE(test, gomem_usable_size(p), size);
 		gt_stamp(p, size, n);
@@ -601,8 +641,8 @@ static bool gt_nth_request(struct kunit *test, struct gt_snap *base, struct gt_s
 static void gomem_test_fault_nth(struct kunit *test)
 {
 	struct gt_snap *base = gt_snap_new(test), *end = gt_snap_new(test);
+	bool tiny = gt_tiny_enabled(), done = false;
 	unsigned int i, n, mode, nulls;
-	bool done = false;
 
 	for (mode = 0; mode < 2; mode++) {
 		for (i = 0; i < ARRAY_SIZE(gt_nth_sizes); i++) {
@@ -610,7 +650,8 @@ static void gomem_test_fault_nth(struct kunit *test)
 
 			nulls = 0;
 			for (n = 1; n <= GT_NTH_MAX; n++) {
-				done = gt_nth_request(test, base, end, size, n, mode, &nulls);
+				done = gt_nth_request(test, base, end, size, tiny, n, mode,
+						      &nulls);
 				if (done)
 					break;
 			}

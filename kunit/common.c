@@ -2,7 +2,7 @@
 /*
  * gomem_kunit: gomem's KUnit suites, one module. This file holds the module
  * information and the helpers the suites share (see gomem_test.h); the
- * suites are in sizes.c, api.c, context.c, smp.c and memory.c.
+ * suites are in sizes.c, api.c, context.c, smp.c, memory.c and debug.c.
  */
 
 #include <kunit/test.h>
@@ -31,8 +31,13 @@ unsigned int gt_scale(unsigned int n)
 
 bool gt_tiny_enabled(void)
 {
-	void *p = gomem_alloc(1, GFP_KERNEL);
-	bool tiny = p && gomem_usable_size(p) == 1;
+	void *p;
+	bool tiny;
+
+	if (gomem_debug_mode())		/* debug mode never packs objects */
+		return false;
+	p = gomem_alloc(1, GFP_KERNEL);
+	tiny = p && gomem_usable_size(p) == 1;
 
 	gomem_free(p);
 	return tiny;
@@ -68,9 +73,15 @@ unsigned long gt_tiny_align(size_t size)
 
 void gt_layout(size_t size, bool tiny, size_t *usable, unsigned long *align)
 {
+	size_t full = size + gomem_debug_overhead();
 	unsigned int sc;
 
-	if (size < GOMEM_TINY_SIZE && tiny) {
+	if (gomem_debug_mode()) {
+		/* The size requested, in a slot with its red zone and trailer. */
+		*usable = size;
+		*align = full <= GOMEM_MAX_SMALL_OBJECT ? gt_class_align(gt_class_of(full)) :
+			 GOMEM_PAGE_SIZE;
+	} else if (size < GOMEM_TINY_SIZE && tiny) {
 		*usable = size;
 		*align = gt_tiny_align(size);
 	} else if (size <= GOMEM_MAX_SMALL_OBJECT) {

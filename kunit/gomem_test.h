@@ -39,7 +39,8 @@ unsigned long gt_tiny_align(size_t size);
 
 /*
  * Usable size and alignment gomem documents for a request of @size bytes
- * (1 <= @size <= 4 MiB), given whether the tiny allocator is on.
+ * (1 <= @size <= 4 MiB), given whether the tiny allocator is on; in debug
+ * mode the size itself, aligned as the slot holding it.
  */
 void gt_layout(size_t size, bool tiny, size_t *usable, unsigned long *align);
 

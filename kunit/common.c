@@ -11,6 +11,7 @@
 #include <linux/kthread.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
+#include <linux/sizes.h>
 #include <linux/module.h>
 #include <linux/sched/task.h>
 #include <linux/unaligned.h>
@@ -91,6 +92,27 @@ void gt_layout(size_t size, bool tiny, size_t *usable, unsigned long *align)
 	} else {
 		*usable = round_up(size, GOMEM_PAGE_SIZE);
 		*align = GOMEM_PAGE_SIZE;
+	}
+}
+
+size_t gt_max_size(void)
+{
+	return SZ_4M - gomem_debug_overhead();
+}
+
+void gt_counted_as(size_t size, bool tiny, size_t *bytes, unsigned int *sc)
+{
+	size_t full = size + gomem_debug_overhead();
+
+	if (size < GOMEM_TINY_SIZE && tiny) {
+		*bytes = size;
+		*sc = GOMEM_TINY_SPANCLASS;
+	} else if (full <= GOMEM_MAX_SMALL_OBJECT) {
+		*sc = gt_class_of(full);
+		*bytes = gomem_class_to_size[*sc];
+	} else {
+		*bytes = round_up(full, GOMEM_PAGE_SIZE);
+		*sc = 0;
 	}
 }
 

@@ -60,7 +60,9 @@ static bool gt_owner_is(struct kunit *test, const void *p, enum gomem_track_kind
 	KUNIT_ASSERT_EQ(test, gomem_debug_owner(p, kind, &t), 0);
 	snprintf(name, sizeof(name), "%ps", (void *)t.addr);
 	kunit_info(test, "%s of %p: %s", kind == GOMEM_TRACK_ALLOC ? "alloc" : "free", p, name);
-	return !strcmp(name, fn) && t.pid == current->pid;
+	/* "%ps" of a module's function is "name [module]". */
+	return !strncmp(name, fn, strlen(fn)) && (name[strlen(fn)] == ' ' || !name[strlen(fn)]) &&
+	       t.pid == current->pid;
 }
 
 static const size_t gt_debug_sizes[] = { 1, 8, 100, 4000, 32768, 40000 };

@@ -44,6 +44,16 @@ unsigned long gt_tiny_align(size_t size);
  */
 void gt_layout(size_t size, bool tiny, size_t *usable, unsigned long *align);
 
+/* Largest request gomem serves: 4 MiB, less the slot overhead in debug mode. */
+size_t gt_max_size(void);
+
+/*
+ * What the statistics count for a request of @size bytes: *@bytes in class
+ * *@sc (0 for a large object, GOMEM_TINY_SPANCLASS for a tiny one); in debug
+ * mode, the slot holding the object, its red zone and trailer.
+ */
+void gt_counted_as(size_t size, bool tiny, size_t *bytes, unsigned int *sc);
+
 /* === Data patterns === */
 
 /* A per-object seed: objects filled with different seeds never match. */

@@ -46,6 +46,9 @@ static unsigned int overhead_bytes __read_mostly;
 static atomic_long_t calls_started;
 static atomic_long_t calls_finished;
 
+/* Lists a going module's leaks (with U); defined with the leak reports below. */
+static struct notifier_block module_nb;
+
 /* Leaked objects listed by name at unload before the rest are only counted. */
 #define GOMEM_LEAKS_LISTED	16
 
@@ -90,6 +93,12 @@ int gomem_debug_init(const char *opts)
 	if (flags & GOMEM_DEBUG_USER)
 		trailer_bytes += GOMEM_NR_TRACKS * sizeof(struct gomem_track);
 	overhead_bytes = trailer_bytes + (flags & GOMEM_DEBUG_REDZONE ? GOMEM_REDZONE_MIN : 0);
+	if (flags & GOMEM_DEBUG_USER) {
+		int ret = register_module_notifier(&module_nb);
+
+		if (ret)
+			return ret;
+	}
 	static_branch_enable(&gomem_debug_key);
 	pr_info("debug mode:%s%s%s, %u bytes added per object at least\n",
 		flags & GOMEM_DEBUG_REDZONE ? " red zones" : "",
@@ -415,10 +424,12 @@ struct leak_list {
 	unsigned long n;
 };
 
-static void note_leak(struct leak_list *l, const void *obj, size_t slot)
+static void note_leak(struct leak_list *l, const void *obj, size_t slot, struct module *mod)
 {
 	const struct gomem_trailer *t = trailer_of(obj, slot);
 
+	if (mod && !within_module(t->track[GOMEM_TRACK_ALLOC].addr, mod))
+		return;
 	if (l->n < GOMEM_LEAKS_LISTED) {
 		l->first[l->n].obj = obj;
 		l->first[l->n].size = t->size;
@@ -427,15 +438,12 @@ static void note_leak(struct leak_list *l, const void *obj, size_t slot)
 	l->n++;
 }
 
-/**
- * gomem_debug_report_leaks() - list the objects still live, with their owners
- *
- * With U, names the first %GOMEM_LEAKS_LISTED live objects and their
- * allocation sites, then counts the rest.
- *
- * Context: module exit, nobody else allocating; takes the mcentral and mheap locks.
+/*
+ * List the objects still live, allocated from @mod's code (any code for
+ * NULL), with their owners: the first GOMEM_LEAKS_LISTED, then a count.
+ * Process context; takes the mcentral and mheap locks.
  */
-void gomem_debug_report_leaks(void)
+static void report_leaks(struct module *mod)
 {
 	struct leak_list *l;
 	struct gomem_arena *arena;
@@ -443,8 +451,6 @@ void gomem_debug_report_leaks(void)
 	unsigned int sc, idx;
 	struct mspan *s;
 
-	if (!(gomem_debug_flags & GOMEM_DEBUG_USER))
-		return;
 	l = kzalloc(sizeof(*l), GFP_KERNEL);
 	if (!l)
 		return;
@@ -457,7 +463,8 @@ void gomem_debug_report_leaks(void)
 			list_for_each_entry(s, lists[i], node)
 				for_each_set_bit(idx, s->live_bits, s->nelems)
 					note_leak(l, (void *)(s->base +
-						  (unsigned long)idx * s->elemsize), s->elemsize);
+						  (unsigned long)idx * s->elemsize), s->elemsize,
+						  mod);
 		raw_spin_unlock_irqrestore(&mc->lock, flags);
 	}
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
@@ -469,11 +476,15 @@ void gomem_debug_report_leaks(void)
 			if (!s || !s->npages)
 				break;
 			if (s->state == MSPAN_LARGE)
-				note_leak(l, (void *)s->base, (size_t)s->npages << GOMEM_PAGE_SHIFT);
+				note_leak(l, (void *)s->base, (size_t)s->npages << GOMEM_PAGE_SHIFT,
+					  mod);
 			addr += (unsigned long)s->npages * GOMEM_PAGE_SIZE;
 		}
 	}
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+	if (mod && l->n)
+		pr_warn("module %s unloads with %lu objects it allocated still live\n",
+			mod->name, l->n);
 	for (i = 0; i < min_t(unsigned long, l->n, GOMEM_LEAKS_LISTED); i++)
 		pr_warn("leaked object %p (%u bytes) allocated by %pS on cpu %u pid %u\n",
 			l->first[i].obj, l->first[i].size, (void *)l->first[i].alloc.addr,
@@ -481,6 +492,47 @@ void gomem_debug_report_leaks(void)
 	if (l->n > GOMEM_LEAKS_LISTED)
 		pr_warn("... and %lu more leaked objects\n", l->n - GOMEM_LEAKS_LISTED);
 	kfree(l);
+}
+
+/*
+ * A module going away: list the objects its code allocated and left live,
+ * while its symbols can still name the call sites.
+ */
+static int module_going(struct notifier_block *nb, unsigned long action, void *data)
+{
+	if (action == MODULE_STATE_GOING)
+		report_leaks(data);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block module_nb = {
+	.notifier_call = module_going,
+};
+
+/**
+ * gomem_debug_report_leaks() - list every object still live, with its owner
+ *
+ * With U, at gomem's unload: names the first %GOMEM_LEAKS_LISTED live
+ * objects and their allocation sites (a raw address when the caller's module
+ * is gone: its own unload listed them by name), then counts the rest.
+ *
+ * Context: module exit, nobody else allocating; takes the mcentral and mheap locks.
+ */
+void gomem_debug_report_leaks(void)
+{
+	if (gomem_debug_flags & GOMEM_DEBUG_USER)
+		report_leaks(NULL);
+}
+
+/**
+ * gomem_debug_exit_module() - undo gomem_debug_init()
+ *
+ * Context: module exit (or a failed init).
+ */
+void gomem_debug_exit_module(void)
+{
+	if (gomem_debug_flags & GOMEM_DEBUG_USER)
+		unregister_module_notifier(&module_nb);
 }
 
 /* === Hooks for gomem's own KUnit suites (namespace GOMEM_INTERNAL) === */

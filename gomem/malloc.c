@@ -953,7 +953,7 @@ static int __init gomem_init(void)
 	gomem_retain_bytes = max(retain_kb, initial_heap_kb) * 1024;
 	ret = gomem_central_init();
 	if (ret)
-		return ret;
+		goto out_debug;
 	ret = gomem_heap_init(initial_heap_kb * 1024);
 	if (ret)
 		goto out_central;
@@ -980,11 +980,14 @@ out_heap:
 	gomem_heap_exit();
 out_central:
 	gomem_central_exit();
+out_debug:
+	gomem_debug_exit_module();
 	return ret;
 }
 
 static void __exit gomem_exit(void)
 {
+	gomem_debug_exit_module();
 	gomem_shrinker_exit();
 	gomem_proc_exit();
 	gomem_heap_stop_scavenger();

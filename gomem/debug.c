@@ -153,7 +153,7 @@ bool gomem_debug_quiet_begin(unsigned long *seq)
 {
 	long done = atomic_long_read(&calls_finished);
 
-	smp_mb();
+	smp_mb();	/* finished read before started; pairs with gomem_debug_exit() */
 	*seq = atomic_long_read(&calls_started);
 	return *seq == done;
 }
@@ -161,7 +161,7 @@ bool gomem_debug_quiet_begin(unsigned long *seq)
 /* End it: true when no call started during the walk, so what it saw holds. */
 bool gomem_debug_quiet_end(unsigned long seq)
 {
-	smp_mb();
+	smp_mb();	/* the walk's reads before this one; pairs with gomem_debug_enter() */
 	return atomic_long_read(&calls_started) == seq;
 }
 
@@ -237,6 +237,7 @@ void gomem_debug_describe(const void *p, struct mspan *s)
 	t = trailer_at(p, s, &obj, &slot);
 	if (!t)
 		return;
+	/* A racy read for a report, as the tracks below. */
 	pr_err("  object %p: %u bytes requested, slot of %zu\n", obj, data_race(t->size), slot);
 	print_track("allocated", &t->track[GOMEM_TRACK_ALLOC]);
 	print_track("last freed", &t->track[GOMEM_TRACK_FREE]);
@@ -582,6 +583,7 @@ int gomem_debug_owner(const void *ptr, enum gomem_track_kind kind, struct gomem_
 	tr = trailer_at(ptr, gomem_span_of(ptr), &obj, &slot);
 	if (!tr || obj != ptr)
 		return -EINVAL;
+	/* A racy read: a test reads records no other CPU is writing. */
 	*t = data_race(tr->track[kind]);
 	return 0;
 }

@@ -145,10 +145,10 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 	ms->redzone_errors = atomic_long_read(&gomem_errors[GOMEM_ERR_REDZONE]);
 	ms->poison_errors = atomic_long_read(&gomem_errors[GOMEM_ERR_POISON]);
 }
+EXPORT_SYMBOL_GPL(gomem_read_memstats);
 
 /* One counter of struct gomem_memstats per kind of enum gomem_error. */
 static_assert(GOMEM_NR_ERRORS == 6);
-EXPORT_SYMBOL_GPL(gomem_read_memstats);
 
 #define FIELD(name)	{ #name, offsetof(struct gomem_memstats, name) }
 

@@ -207,7 +207,12 @@ static struct gomem_trailer *trailer_at(const void *p, struct mspan *s, void **o
 			return NULL;
 		*obj = (void *)(s->base + (unsigned long)idx * s->elemsize);
 		*slot = s->elemsize;
-	} else if (state == MSPAN_LARGE) {
+	} else if (state == MSPAN_LARGE || state == MSPAN_FREEING) {
+		/*
+		 * FREEING: claimed by a free that reports its red zone before
+		 * the pages go; or, in a racing double free, pages on their way
+		 * to the heap - still gomem's mapped arena memory.
+		 */
 		*obj = (void *)s->base;
 		*slot = (size_t)s->npages << GOMEM_PAGE_SHIFT;
 	} else {
@@ -339,6 +344,23 @@ static int check_live(void *obj, struct mspan *s, size_t slot, unsigned long cal
  * Context: any context.
  */
 void gomem_debug_check_live(void *obj, struct mspan *s, size_t slot, unsigned long caller)
+{
+	check_live(obj, s, slot, caller, true);
+}
+
+/**
+ * gomem_debug_check_large() - check a large object's red zone at its free
+ * @obj: the object, its span claimed by this free
+ * @s: its span
+ * @slot: bytes of its pages
+ * @caller: the free's call site
+ *
+ * Reported like gomem_debug_check_live(); nothing to repair, the pages go
+ * back to the heap.
+ *
+ * Context: any context.
+ */
+void gomem_debug_check_large(void *obj, struct mspan *s, size_t slot, unsigned long caller)
 {
 	check_live(obj, s, slot, caller, true);
 }

@@ -317,6 +317,7 @@ void gomem_debug_new_span(struct mspan *s);
 void gomem_debug_prepare(void *obj, struct mspan *s, size_t size, size_t slot, gfp_t gfp,
 			 unsigned long caller);
 void gomem_debug_check_live(void *obj, struct mspan *s, size_t slot, unsigned long caller);
+void gomem_debug_check_large(void *obj, struct mspan *s, size_t slot, unsigned long caller);
 void gomem_debug_release(void *obj, size_t slot, unsigned long caller);
 size_t gomem_debug_size(const void *obj, size_t slot);
 void gomem_debug_describe(const void *p, struct mspan *s);

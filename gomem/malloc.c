@@ -455,6 +455,9 @@ static void gomem_large_free(struct mspan *s, const void *p, unsigned long calle
 		gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
 		return;
 	}
+	/* Claimed: the red zone is checked while the pages are still ours. */
+	if (static_branch_unlikely(&gomem_debug_key))
+		gomem_debug_check_large((void *)p, s, bytes, caller);
 	kmemleak_free(p);
 	if (want_init_on_free())
 		memset((void *)p, 0, bytes);
@@ -647,14 +650,8 @@ static noinline void gomem_free_debug(const void *ptr, unsigned long caller)
 	gomem_debug_enter();
 	s = gomem_span_of(ptr);
 	state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
-	if (state == MSPAN_LARGE && (unsigned long)ptr == s->base) {
-		slot = (size_t)s->npages << GOMEM_PAGE_SHIFT;
-		/* Reported, not repaired: the pages go back to the heap. */
-		gomem_debug_check_live((void *)ptr, s, slot, caller);
-		gomem_large_free(s, ptr, caller);
-		goto out;
-	}
 	if (state != MSPAN_SMALL || s->spanclass == GOMEM_TINY_SPANCLASS) {
+		/* Large objects: gomem_large_free() checks them once claimed. */
 		gomem_free_slow(ptr, s, caller);
 		goto out;
 	}

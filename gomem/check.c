@@ -181,18 +181,72 @@ static int check_local_caches(void)
 	return bad;
 }
 
+/*
+ * Debug mode: every slot of every small span and every large object, under
+ * the lock that keeps the span where it is. Live objects must have their
+ * trailer and red zone intact; free ones (in a span or a cache) their poison.
+ * Skipped, or its findings dropped, when a gomem call ran meanwhile: an
+ * object being handed out or freed is half-written.
+ */
+static int check_objects(void)
+{
+	unsigned long flags, seq, addr, end;
+	struct gomem_arena *arena;
+	unsigned int sc, idx;
+	struct mspan *s;
+	int bad = 0;
+
+	if (!static_branch_unlikely(&gomem_debug_key) || !gomem_debug_quiet_begin(&seq))
+		return 0;
+	for (sc = 1; sc < GOMEM_NUM_SIZE_CLASSES; sc++) {
+		struct mcentral *mc = &gomem_central[sc];
+		struct list_head *lists[] = { &mc->partial, &mc->full };
+		unsigned int l;
+
+		raw_spin_lock_irqsave(&mc->lock, flags);
+		for (l = 0; l < ARRAY_SIZE(lists); l++)
+			list_for_each_entry(s, lists[l], node)
+				for (idx = 0; idx < s->nelems; idx++)
+					bad += gomem_debug_check_slot((void *)(s->base +
+						(unsigned long)idx * s->elemsize), s, s->elemsize,
+						test_bit(idx, s->live_bits));
+		raw_spin_unlock_irqrestore(&mc->lock, flags);
+	}
+	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+	list_for_each_entry(arena, &gomem_heap.arenas, node) {
+		addr = arena->base;
+		end = addr + (unsigned long)arena->npages * GOMEM_PAGE_SIZE;
+		while (addr < end) {
+			s = gomem_span_of((void *)addr);
+			if (!s || !s->npages)
+				break;
+			if (s->state == MSPAN_LARGE)
+				bad += gomem_debug_check_slot((void *)s->base, s,
+							      (size_t)s->npages << GOMEM_PAGE_SHIFT,
+							      true);
+			addr += (unsigned long)s->npages * GOMEM_PAGE_SIZE;
+		}
+	}
+	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+	if (!gomem_debug_quiet_end(seq))
+		return 0;
+	return bad;
+}
+
 /**
  * gomem_check_heap() - check gomem's invariants
  *
  * Walks every mcentral's spans, every arena's pages and this CPU's caches,
  * each under its lock, and prints each violation found. Safe while other
- * CPUs allocate and free.
+ * CPUs allocate and free. In debug mode, when no gomem call runs meanwhile,
+ * also checks every object: the red zone and trailer of live ones, the
+ * poison of free ones, and prints the owners of a damaged one.
  *
  * Context: process context; takes every mcentral lock and the mheap lock in turn.
  * Return: the number of violations, 0 when the heap is consistent.
  */
 int gomem_check_heap(void)
 {
-	return check_centrals() + check_heap() + check_local_caches();
+	return check_centrals() + check_heap() + check_local_caches() + check_objects();
 }
 EXPORT_SYMBOL_NS_GPL(gomem_check_heap, GOMEM_INTERNAL);

@@ -68,6 +68,12 @@ struct gomem_class_stats {
  * @heap_free_bytes: bytes of free pages in the mheap's arenas (@heap_idle)
  * @released_bytes: bytes of arenas returned to the page allocator since load
  * @arenas: arenas held
+ * @invalid_frees: reports of a pointer that is no gomem object or not its start
+ * @double_frees: reports of an object that is not live (double free, use after free)
+ * @nmi_calls: calls refused in NMI context
+ * @corruptions: internal inconsistencies found
+ * @redzone_errors: debug mode: red zones (or trailers) found overwritten
+ * @poison_errors: debug mode: free objects found written to
  * @by_size: per-class counters; index 0 holds nothing (large objects are above)
  */
 struct gomem_memstats {
@@ -98,6 +104,12 @@ struct gomem_memstats {
 	u64 heap_free_bytes;
 	u64 released_bytes;
 	u64 arenas;
+	u64 invalid_frees;
+	u64 double_frees;
+	u64 nmi_calls;
+	u64 corruptions;
+	u64 redzone_errors;
+	u64 poison_errors;
 	struct gomem_class_stats by_size[GOMEM_NUM_CLASSES];
 };
 

@@ -23,6 +23,7 @@
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/jump_label.h>
 #include <linux/mm.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
@@ -207,6 +208,8 @@ enum gomem_error {
 	GOMEM_ERR_DOUBLE_FREE,		/* an object that is not live */
 	GOMEM_ERR_NMI,			/* called from NMI context */
 	GOMEM_ERR_CORRUPT,		/* internal inconsistency */
+	GOMEM_ERR_REDZONE,		/* debug mode: a red zone or trailer overwritten */
+	GOMEM_ERR_POISON,		/* debug mode: a free object written to */
 	GOMEM_NR_ERRORS,
 };
 
@@ -251,7 +254,8 @@ void gomem_tiny_retire(struct mcache *c);
 unsigned long gomem_mcache_bytes(void);
 
 /* malloc.c */
-void gomem_report(enum gomem_error err, const void *p, struct mspan *s);
+void gomem_report(enum gomem_error err, const void *p, struct mspan *s, unsigned long caller,
+		  long offset);
 
 /* check.c, proc.c */
 int gomem_check_heap(void);
@@ -269,6 +273,65 @@ void gomem_scavenge(void);
 long gomem_error_count(enum gomem_error err);
 unsigned long gomem_heap_sys_bytes(void);
 void gomem_pool_counts(unsigned int pool, unsigned long *inuse, unsigned long *free);
+
+/* === Debug mode (debug.c): red zones, poisoning, owner tracking === */
+
+#define GOMEM_DEBUG_REDZONE	BIT(0)	/* Z: a red zone after every object */
+#define GOMEM_DEBUG_POISON	BIT(1)	/* P: free objects poisoned, checked on reuse */
+#define GOMEM_DEBUG_USER	BIT(2)	/* U: alloc and free owner of every object */
+
+#define GOMEM_REDZONE_MIN	8	/* smallest red zone, bytes */
+#define GOMEM_REDZONE_BYTE	0xbb	/* red zone fill */
+#define GOMEM_POISON_BYTE	0x6b	/* free object fill */
+
+/* struct gomem_track - who allocated or freed an object, and when. */
+struct gomem_track {
+	unsigned long addr;		/* caller's return address, 0 if none */
+	unsigned long when;		/* jiffies */
+	u32 cpu;
+	u32 pid;
+};
+
+enum gomem_track_kind { GOMEM_TRACK_ALLOC, GOMEM_TRACK_FREE, GOMEM_NR_TRACKS };
+
+/*
+ * struct gomem_trailer - the last bytes of a debug-mode object's slot.
+ * A slot is [object: size bytes][red zone: >= GOMEM_REDZONE_MIN with Z]
+ * [trailer]; invariant: check == size ^ GOMEM_TRAILER_MAGIC.
+ */
+struct gomem_trailer {
+	u32 size;			/* bytes requested */
+	u32 check;			/* size ^ GOMEM_TRAILER_MAGIC */
+	struct gomem_track track[];	/* GOMEM_NR_TRACKS of them with U */
+};
+
+#define GOMEM_TRAILER_MAGIC	0x60e3de6bU
+
+DECLARE_STATIC_KEY_FALSE(gomem_debug_key);
+extern unsigned int gomem_debug_flags;	/* GOMEM_DEBUG_*, set at load */
+
+int gomem_debug_init(const char *opts);
+size_t gomem_debug_slot_size(size_t size);
+void gomem_debug_enter(void);
+void gomem_debug_exit(void);
+void gomem_debug_new_span(struct mspan *s);
+void gomem_debug_prepare(void *obj, struct mspan *s, size_t size, size_t slot, gfp_t gfp,
+			 unsigned long caller);
+void gomem_debug_check_live(void *obj, struct mspan *s, size_t slot, unsigned long caller);
+void gomem_debug_check_large(void *obj, struct mspan *s, size_t slot, unsigned long caller);
+void gomem_debug_release(void *obj, size_t slot, unsigned long caller);
+size_t gomem_debug_size(const void *obj, size_t slot);
+void gomem_debug_describe(const void *p, struct mspan *s);
+int gomem_debug_check_slot(const void *obj, struct mspan *s, size_t slot, bool live);
+void gomem_debug_report_leaks(void);
+void gomem_debug_exit_module(void);
+bool gomem_debug_quiet_begin(unsigned long *seq);
+bool gomem_debug_quiet_end(unsigned long seq);
+
+/* Exported for gomem's own KUnit suites only (namespace GOMEM_INTERNAL). */
+unsigned int gomem_debug_mode(void);
+size_t gomem_debug_overhead(void);
+int gomem_debug_owner(const void *ptr, enum gomem_track_kind kind, struct gomem_track *t);
 
 /* === The page map (mheap.c): gomem page -> span, three levels === */
 

@@ -52,10 +52,12 @@
 #include <linux/bitops.h>
 #include <linux/cpu.h>
 #include <linux/hardirq.h>
+#include <linux/kmemleak.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
 #include <linux/preempt.h>
+#include <linux/ratelimit.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -82,6 +84,11 @@ module_param(retain_kb, ulong, 0444);
 MODULE_PARM_DESC(retain_kb,
 		 "Idle heap kept from the page allocator, in KiB (default: 4096)");
 
+static char *debug;
+module_param(debug, charp, 0444);
+MODULE_PARM_DESC(debug,
+		 "Debug mode, as slub_debug: Z red zones, P poisoning, U owner tracking, 1 or all for ZPU (default: off)");
+
 unsigned long gomem_retain_bytes;
 atomic_long_t gomem_errors[GOMEM_NR_ERRORS];
 static unsigned long gomem_warned;
@@ -97,6 +104,8 @@ static const char * const gomem_error_names[] = {
 	[GOMEM_ERR_DOUBLE_FREE]		= "double free (object not live)",
 	[GOMEM_ERR_NMI]			= "call from NMI context",
 	[GOMEM_ERR_CORRUPT]		= "internal corruption",
+	[GOMEM_ERR_REDZONE]		= "red zone overwritten",
+	[GOMEM_ERR_POISON]		= "free object written (use after free)",
 };
 
 static_assert(ARRAY_SIZE(gomem_error_names) == GOMEM_NR_ERRORS);
@@ -130,28 +139,74 @@ static bool gomem_kunit_claims(void)
 }
 #endif
 
+/* The object @p is in, as a report names it. */
+static void gomem_describe(const void *p, struct mspan *s)
+{
+	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
+	unsigned long off;
+
+	if (!s) {
+		pr_err("  %p is in no gomem span\n", p);
+		return;
+	}
+	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS) {
+		off = (unsigned long)p - s->base;
+		pr_err("  in tiny block %lu of span %p, offset %lu\n", off / GOMEM_TINY_SIZE,
+		       (void *)s->base, off % GOMEM_TINY_SIZE);
+	} else if (state == MSPAN_SMALL) {
+		unsigned int idx = gomem_obj_index(s, (unsigned long)p);
+
+		off = (unsigned long)p - s->base - (unsigned long)idx * s->elemsize;
+		pr_err("  class %u (%u bytes): object %u of %u in span %p, offset %lu\n",
+		       s->spanclass, s->elemsize, idx, s->nelems, (void *)s->base, off);
+	} else if (state == MSPAN_LARGE || state == MSPAN_FREEING) {
+		pr_err("  large object of %u pages at %p (span %s), offset %lu\n", s->npages,
+		       (void *)s->base, state == MSPAN_LARGE ? "in use" : "being freed",
+		       (unsigned long)p - s->base);
+	} else {
+		pr_err("  in span %p, state %u (not in use)\n", (void *)s->base, state);
+	}
+	gomem_debug_describe(p, s);
+}
+
 /**
  * gomem_report() - count and report a bad call or an inconsistency
  * @err: what went wrong
  * @p: the pointer concerned
  * @s: its span, or NULL
+ * @caller: the call site of the gomem call, 0 if unknown
+ * @offset: for a red zone or poison report, the first bad byte's offset in
+ *	    the object; otherwise ignored
  *
  * The first report of each kind is a WARN (with a backtrace), later ones are
- * rate-limited errors. The caller then ignores the request.
+ * rate-limited errors. Each names the object, its class and span, the caller
+ * and, in debug mode with owner tracking, who allocated and last freed it.
+ * The caller then ignores the request, or completes it after a repair.
  *
  * Context: any context.
  */
-void gomem_report(enum gomem_error err, const void *p, struct mspan *s)
+void gomem_report(enum gomem_error err, const void *p, struct mspan *s, unsigned long caller,
+		  long offset)
 {
+	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL, DEFAULT_RATELIMIT_BURST);
+
 	atomic_long_inc(&gomem_errors[err]);
 	if (gomem_kunit_claims())
 		return;
 	if (!test_and_set_bit(err, &gomem_warned))
-		WARN(1, "gomem: %s: %p (span class %d, state %d), ignored\n",
-		     gomem_error_names[err], p, s ? s->spanclass : -1,
-		     s ? (int)READ_ONCE(s->state) : -1);
+		WARN(1, "gomem: %s: %p from %pS\n", gomem_error_names[err], p, (void *)caller);
+	else if (__ratelimit(&rs))
+		pr_err("%s: %p from %pS\n", gomem_error_names[err], p, (void *)caller);
 	else
-		pr_err_ratelimited("%s: %p, ignored\n", gomem_error_names[err], p);
+		return;
+	if (err == GOMEM_ERR_REDZONE)
+		pr_err("  first bad byte at offset %ld; red zone restored\n", offset);
+	else if (err == GOMEM_ERR_POISON)
+		pr_err("  first bad byte at offset %ld; object re-initialised\n", offset);
+	else if (p)
+		pr_err("  call ignored\n");
+	if (p)
+		gomem_describe(p, s);
 }
 
 /* === Per-CPU cache access === */
@@ -199,6 +254,8 @@ static noinline struct mcache *gomem_refill(unsigned int sc, gfp_t gfp)
 		s = gomem_heap_alloc(npages, sc, gfp);
 		if (!s)
 			return NULL;
+		if (static_branch_unlikely(&gomem_debug_key))
+			gomem_debug_new_span(s);
 		gomem_central_add_span(sc, s);
 		preempt_disable();
 	}
@@ -315,13 +372,14 @@ static __always_inline void *gomem_tiny_alloc(size_t size, gfp_t gfp)
 }
 
 /* Validate a tiny object; return its size, or 0 (reported) if it is not live. */
-static unsigned int tiny_lookup(struct mspan *s, const void *p, atomic_t **maskp)
+static unsigned int tiny_lookup(struct mspan *s, const void *p, atomic_t **maskp,
+				unsigned long caller)
 {
 	unsigned long off = (unsigned long)p - s->base;
 	unsigned int o = off % GOMEM_TINY_SIZE, mask;
 
 	if (unlikely(off / GOMEM_TINY_SIZE >= s->nelems)) {
-		gomem_report(GOMEM_ERR_INVALID_FREE, p, s);
+		gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
 		return 0;
 	}
 	*maskp = &s->tiny_masks[off / GOMEM_TINY_SIZE];
@@ -331,28 +389,30 @@ static unsigned int tiny_lookup(struct mspan *s, const void *p, atomic_t **maskp
 
 		/* Inside the live object before it: an interior pointer. */
 		if (below && __fls(below) + tiny_size(mask, __fls(below)) > o)
-			gomem_report(GOMEM_ERR_INVALID_FREE, p, s);
+			gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
 		else
-			gomem_report(GOMEM_ERR_DOUBLE_FREE, p, s);
+			gomem_report(GOMEM_ERR_DOUBLE_FREE, p, s, caller, 0);
 		return 0;
 	}
 	return tiny_size(mask, o);
 }
 
-static void gomem_tiny_free(struct mspan *s, const void *p)
+static void gomem_tiny_free(struct mspan *s, const void *p, unsigned long caller)
 {
 	unsigned int o = ((unsigned long)p - s->base) % GOMEM_TINY_SIZE, size, old;
 	struct mcache *c;
 	atomic_t *mask;
 
-	size = tiny_lookup(s, p, &mask);
+	size = tiny_lookup(s, p, &mask, caller);
 	if (!size)
 		return;
+	/* Before the bit goes: a block released at once may be handed out again. */
+	kmemleak_free(p);
 	if (want_init_on_free())
 		memset((void *)p, 0, size);
 	old = atomic_fetch_andnot(BIT(o), mask);
 	if (unlikely(!(old & BIT(o)))) {	/* lost a race with another free of it */
-		gomem_report(GOMEM_ERR_DOUBLE_FREE, p, s);
+		gomem_report(GOMEM_ERR_DOUBLE_FREE, p, s, caller, 0);
 		return;
 	}
 	c = gomem_mcache_get();
@@ -384,7 +444,7 @@ static noinline void *gomem_large_alloc(size_t size, gfp_t gfp)
 	return (void *)s->base;
 }
 
-static void gomem_large_free(struct mspan *s, const void *p)
+static void gomem_large_free(struct mspan *s, const void *p, unsigned long caller)
 {
 	size_t bytes = (size_t)s->npages << GOMEM_PAGE_SHIFT;
 	struct mcache *c;
@@ -392,9 +452,13 @@ static void gomem_large_free(struct mspan *s, const void *p)
 	/* Claim the span: of two racing frees, one wins, the other is reported. */
 	if ((unsigned long)p != s->base ||
 	    cmpxchg(&s->state, MSPAN_LARGE, MSPAN_FREEING) != MSPAN_LARGE) {
-		gomem_report(GOMEM_ERR_INVALID_FREE, p, s);
+		gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
 		return;
 	}
+	/* Claimed: the red zone is checked while the pages are still ours. */
+	if (static_branch_unlikely(&gomem_debug_key))
+		gomem_debug_check_large((void *)p, s, bytes, caller);
+	kmemleak_free(p);
 	if (want_init_on_free())
 		memset((void *)p, 0, bytes);
 	c = gomem_mcache_get();
@@ -406,33 +470,77 @@ static void gomem_large_free(struct mspan *s, const void *p)
 
 /* === The interface === */
 
-/**
- * gomem_alloc() - allocate memory
- * @size: bytes wanted
- * @gfp: allocation flags, as for kmalloc(): %GFP_KERNEL may sleep (only when
- *	 gomem must take memory from the page allocator); %GFP_ATOMIC and
- *	 %GFP_NOWAIT never sleep; %__GFP_ZERO zeroes the object; %__GFP_NOWARN,
- *	 %__GFP_NORETRY and %__GFP_RETRY_MAYFAIL are passed to the page allocator.
- *	 %__GFP_DMA, %__GFP_DMA32 and %__GFP_HIGHMEM are refused (NULL).
- *
- * Objects under 16 bytes are packed by the tiny allocator (aligned to the
- * largest of 8, 4, 2 dividing their size); others are aligned to the largest
- * power of two dividing their size class, at least 8 bytes; objects over
- * 32 KiB are whole 8 KiB pages. The kernel's init_on_alloc is honoured.
- *
- * Context: any context but NMI, as @gfp allows: task, softirq or hardirq,
- * with or without interrupts disabled for %GFP_ATOMIC and %GFP_NOWAIT.
- * Return: the object; &gomem_zerobase (not to be dereferenced) for @size 0;
- * NULL when memory cannot be had, @size exceeds the largest contiguous
- * allocation of the page allocator, @gfp is refused, or in NMI context.
+/* The small-object free fast path's end: push @ptr on the current cache. */
+static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr)
+{
+	struct mcache_class *cc;
+	struct mcache *c;
+	unsigned int sc;
+
+	sc = s->spanclass;
+	c = gomem_mcache_get();
+	cc = &c->cls[sc];
+	if (unlikely(cc->count == cc->cap))
+		gomem_mcache_flush(c, sc, cc->batch);
+	cc->objs[cc->count].obj = (void *)ptr;
+	cc->objs[cc->count].span = s;
+	cc->count++;
+	c->frees[sc]++;
+	preempt_enable();
+}
+
+/*
+ * gomem_alloc() in debug mode: the slot of the object, its red zone and
+ * trailer from a size class (never a tiny block) or whole pages, then the
+ * debug fill (debug.c).
  */
-void *gomem_alloc(size_t size, gfp_t gfp)
+static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long caller)
+{
+	size_t full, slot;
+	struct mspan *s;
+	void *obj;
+
+	if (unlikely(in_nmi())) {
+		gomem_report(GOMEM_ERR_NMI, NULL, NULL, caller, 0);
+		return NULL;
+	}
+	if (unlikely(gfp & GOMEM_GFP_REFUSED))
+		return NULL;
+	might_alloc(gfp);
+	if (!size)
+		return &gomem_zerobase;
+	if (size > gomem_max_large_pages() << GOMEM_PAGE_SHIFT)
+		return NULL;
+	full = gomem_debug_slot_size(size);
+	gomem_debug_enter();
+	if (full <= GOMEM_MAX_SMALL_SIZE) {
+		unsigned int sc = gomem_size_to_class(full);
+
+		obj = gomem_small_alloc(sc, gfp);
+		slot = gomem_class_to_size[sc];
+	} else {
+		obj = gomem_large_alloc(full, gfp);
+		slot = round_up(full, GOMEM_PAGE_SIZE);
+	}
+	if (obj) {
+		s = gomem_span_of(obj);
+		gomem_debug_prepare(obj, s, size, slot, gfp, caller);
+	}
+	gomem_debug_exit();
+	kmemleak_alloc(obj, size, 1, gfp);
+	return obj;
+}
+
+/* gomem_alloc() with the call site to record. */
+static __always_inline void *gomem_alloc_at(size_t size, gfp_t gfp, unsigned long caller)
 {
 	size_t usable;
 	void *obj;
 
+	if (static_branch_unlikely(&gomem_debug_key))
+		return gomem_alloc_debug(size, gfp, caller);
 	if (unlikely(in_nmi())) {
-		gomem_report(GOMEM_ERR_NMI, NULL, NULL);
+		gomem_report(GOMEM_ERR_NMI, NULL, NULL, caller, 0);
 		return NULL;
 	}
 	if (unlikely(gfp & GOMEM_GFP_REFUSED))
@@ -456,7 +564,41 @@ void *gomem_alloc(size_t size, gfp_t gfp)
 	}
 	if (obj && want_init_on_alloc(gfp))
 		memset(obj, 0, usable);
+	kmemleak_alloc(obj, usable, 1, gfp);
 	return obj;
+}
+
+/* The same, out of line, for gomem_zalloc() and gomem_realloc(). */
+static noinline void *gomem_alloc_from(size_t size, gfp_t gfp, unsigned long caller)
+{
+	return gomem_alloc_at(size, gfp, caller);
+}
+
+/**
+ * gomem_alloc() - allocate memory
+ * @size: bytes wanted
+ * @gfp: allocation flags, as for kmalloc(): %GFP_KERNEL may sleep (only when
+ *	 gomem must take memory from the page allocator); %GFP_ATOMIC and
+ *	 %GFP_NOWAIT never sleep; %__GFP_ZERO zeroes the object; %__GFP_NOWARN,
+ *	 %__GFP_NORETRY and %__GFP_RETRY_MAYFAIL are passed to the page allocator.
+ *	 %__GFP_DMA, %__GFP_DMA32 and %__GFP_HIGHMEM are refused (NULL).
+ *
+ * Objects under 16 bytes are packed by the tiny allocator (aligned to the
+ * largest of 8, 4, 2 dividing their size); others are aligned to the largest
+ * power of two dividing their size class, at least 8 bytes; objects over
+ * 32 KiB are whole 8 KiB pages. The kernel's init_on_alloc is honoured.
+ * In debug mode (module parameter debug) every object is a slot of a size
+ * class or of whole pages, holding the object, its red zone and its trailer.
+ *
+ * Context: any context but NMI, as @gfp allows: task, softirq or hardirq,
+ * with or without interrupts disabled for %GFP_ATOMIC and %GFP_NOWAIT.
+ * Return: the object; &gomem_zerobase (not to be dereferenced) for @size 0;
+ * NULL when memory cannot be had, @size exceeds the largest contiguous
+ * allocation of the page allocator, @gfp is refused, or in NMI context.
+ */
+void *gomem_alloc(size_t size, gfp_t gfp)
+{
+	return gomem_alloc_at(size, gfp, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_alloc);
 
@@ -470,21 +612,115 @@ EXPORT_SYMBOL_GPL(gomem_alloc);
  */
 void *gomem_zalloc(size_t size, gfp_t gfp)
 {
-	return gomem_alloc(size, gfp | __GFP_ZERO);
+	return gomem_alloc_from(size, gfp | __GFP_ZERO, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_zalloc);
 
 /* Free of anything but a small object of a size class. */
-static noinline void gomem_free_slow(const void *p, struct mspan *s)
+static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned long caller)
 {
 	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
 
 	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS)
-		gomem_tiny_free(s, p);
+		gomem_tiny_free(s, p, caller);
 	else if (state == MSPAN_LARGE)
-		gomem_large_free(s, p);
+		gomem_large_free(s, p, caller);
 	else
-		gomem_report(GOMEM_ERR_INVALID_FREE, p, s);
+		gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
+}
+
+/*
+ * gomem_free() in debug mode: the checks of the fast path, then the red
+ * zone's, before the live bit goes; the owner and poison after.
+ */
+static noinline void gomem_free_debug(const void *ptr, unsigned long caller)
+{
+	unsigned long off;
+	struct mspan *s;
+	unsigned int idx;
+	size_t slot;
+	u32 state;
+
+	if (unlikely(ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase))
+		return;
+	if (unlikely(in_nmi())) {
+		gomem_report(GOMEM_ERR_NMI, ptr, NULL, caller, 0);
+		return;
+	}
+	gomem_debug_enter();
+	s = gomem_span_of(ptr);
+	state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
+	if (state != MSPAN_SMALL || s->spanclass == GOMEM_TINY_SPANCLASS) {
+		/* Large objects: gomem_large_free() checks them once claimed. */
+		gomem_free_slow(ptr, s, caller);
+		goto out;
+	}
+	off = (unsigned long)ptr - s->base;
+	idx = gomem_obj_index(s, (unsigned long)ptr);
+	if (idx >= s->nelems || (unsigned long)idx * s->elemsize != off) {
+		gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller, 0);
+		goto out;
+	}
+	if (!test_bit(idx, s->live_bits)) {
+		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
+		goto out;
+	}
+	slot = s->elemsize;
+	gomem_debug_check_live((void *)ptr, s, slot, caller);
+	if (!test_and_clear_bit(idx, s->live_bits)) {	/* lost a race with another free */
+		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
+		goto out;
+	}
+	kmemleak_free(ptr);
+	gomem_debug_release((void *)ptr, slot, caller);
+	gomem_cache_push(s, ptr);
+out:
+	gomem_debug_exit();
+}
+
+/* gomem_free() with the call site to report. */
+static __always_inline void gomem_free_at(const void *ptr, unsigned long caller)
+{
+	struct mspan *s;
+	unsigned long off;
+	unsigned int idx;
+
+	if (static_branch_unlikely(&gomem_debug_key)) {
+		gomem_free_debug(ptr, caller);
+		return;
+	}
+	if (unlikely(ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase))
+		return;
+	if (unlikely(in_nmi())) {	/* an NMI may interrupt any of the caches */
+		gomem_report(GOMEM_ERR_NMI, ptr, NULL, caller, 0);
+		return;
+	}
+	s = gomem_span_of(ptr);
+	if (unlikely(!s || READ_ONCE(s->state) != MSPAN_SMALL ||
+		     s->spanclass == GOMEM_TINY_SPANCLASS)) {
+		gomem_free_slow(ptr, s, caller);
+		return;
+	}
+	off = (unsigned long)ptr - s->base;
+	idx = gomem_obj_index(s, (unsigned long)ptr);
+	if (unlikely(idx >= s->nelems || (unsigned long)idx * s->elemsize != off)) {
+		gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller, 0);
+		return;
+	}
+	if (unlikely(!test_and_clear_bit(idx, s->live_bits))) {
+		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
+		return;
+	}
+	kmemleak_free(ptr);
+	if (want_init_on_free())
+		memset((void *)ptr, 0, s->elemsize);
+	gomem_cache_push(s, ptr);
+}
+
+/* The same, out of line, for gomem_realloc(). */
+static noinline void gomem_free_from(const void *ptr, unsigned long caller)
+{
+	gomem_free_at(ptr, caller);
 }
 
 /**
@@ -495,80 +731,44 @@ static noinline void gomem_free_slow(const void *p, struct mspan *s)
  * NULL and the zero-size address are ignored. A pointer gomem did not return
  * (another allocator's, an interior pointer, a freed object) is reported
  * with a one-time warning and ignored; the heap is left as it was. The
- * kernel's init_on_free is honoured.
+ * kernel's init_on_free is honoured. In debug mode the red zone is checked
+ * (reported and restored when overwritten) and the object poisoned.
  *
  * Context: any context but NMI; never sleeps.
  */
 void gomem_free(const void *ptr)
 {
-	struct mcache_class *cc;
-	struct mcache *c;
-	struct mspan *s;
-	unsigned long off;
-	unsigned int idx, sc;
-
-	if (unlikely(ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase))
-		return;
-	if (unlikely(in_nmi())) {	/* an NMI may interrupt any of the caches */
-		gomem_report(GOMEM_ERR_NMI, ptr, NULL);
-		return;
-	}
-	s = gomem_span_of(ptr);
-	if (unlikely(!s || READ_ONCE(s->state) != MSPAN_SMALL ||
-		     s->spanclass == GOMEM_TINY_SPANCLASS)) {
-		gomem_free_slow(ptr, s);
-		return;
-	}
-	off = (unsigned long)ptr - s->base;
-	idx = gomem_obj_index(s, (unsigned long)ptr);
-	if (unlikely(idx >= s->nelems || (unsigned long)idx * s->elemsize != off)) {
-		gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s);
-		return;
-	}
-	if (unlikely(!test_and_clear_bit(idx, s->live_bits))) {
-		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s);
-		return;
-	}
-	if (want_init_on_free())
-		memset((void *)ptr, 0, s->elemsize);
-
-	sc = s->spanclass;
-	c = gomem_mcache_get();
-	cc = &c->cls[sc];
-	if (unlikely(cc->count == cc->cap))
-		gomem_mcache_flush(c, sc, cc->batch);
-	cc->objs[cc->count].obj = (void *)ptr;
-	cc->objs[cc->count].span = s;
-	cc->count++;
-	c->frees[sc]++;
-	preempt_enable();
+	gomem_free_at(ptr, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_free);
 
 /* Usable size of a live object; 0 (reported) if @ptr is not one. */
-static size_t gomem_object_size(const void *ptr)
+static size_t gomem_object_size(const void *ptr, unsigned long caller)
 {
 	struct mspan *s = gomem_span_of(ptr);
 	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
+	bool debug = static_branch_unlikely(&gomem_debug_key);
 	atomic_t *mask;
 	unsigned int idx;
 
 	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS)
-		return tiny_lookup(s, ptr, &mask);
+		return tiny_lookup(s, ptr, &mask, caller);
 	if (state == MSPAN_SMALL) {
 		unsigned long off = (unsigned long)ptr - s->base;
 
 		idx = gomem_obj_index(s, (unsigned long)ptr);
 		if (idx < s->nelems && (unsigned long)idx * s->elemsize == off) {
 			if (test_bit(idx, s->live_bits))
-				return s->elemsize;
-			gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s);
+				return debug ? gomem_debug_size(ptr, s->elemsize) : s->elemsize;
+			gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
 			return 0;
 		}
 	} else if (state == MSPAN_LARGE && (unsigned long)ptr == s->base) {
-		return (size_t)s->npages << GOMEM_PAGE_SHIFT;
+		size_t bytes = (size_t)s->npages << GOMEM_PAGE_SHIFT;
+
+		return debug ? gomem_debug_size(ptr, bytes) : bytes;
 	}
-	gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s);
+	gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller, 0);
 	return 0;
 }
 
@@ -579,14 +779,15 @@ static size_t gomem_object_size(const void *ptr)
  * Context: any context.
  * Return: the object's size class size; for a tiny object its size (rounded
  * up to its alignment, which divides it); for a large object its whole
- * pages; 0 for NULL and the zero-size address; 0, with a one-time warning,
- * for a pointer that is not a live gomem object.
+ * pages; in debug mode the size requested; 0 for NULL and the zero-size
+ * address; 0, with a one-time warning, for a pointer that is not a live
+ * gomem object.
  */
 size_t gomem_usable_size(const void *ptr)
 {
 	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
 		return 0;
-	return gomem_object_size(ptr);
+	return gomem_object_size(ptr, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_usable_size);
 
@@ -599,6 +800,8 @@ EXPORT_SYMBOL_GPL(gomem_usable_size);
  * NULL (or the zero-size address) allocates; @new_size 0 frees @ptr. An
  * object that already has @new_size usable bytes is returned as it is;
  * otherwise a new object gets the old contents and the old one is freed.
+ * In debug mode an object moves whenever its size changes, so that its red
+ * zone follows the size requested.
  *
  * Context: as gomem_alloc().
  * Return: the object; the zero-size address for @new_size 0; NULL on failure,
@@ -607,25 +810,27 @@ EXPORT_SYMBOL_GPL(gomem_usable_size);
  */
 void *gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp)
 {
+	unsigned long caller = _RET_IP_;
 	size_t old_size;
 	void *p;
 
 	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
-		return gomem_alloc(new_size, gfp);
-	old_size = gomem_object_size(ptr);
+		return gomem_alloc_from(new_size, gfp, caller);
+	old_size = gomem_object_size(ptr, caller);
 	if (!old_size)
 		return NULL;
 	if (!new_size) {
-		gomem_free(ptr);
+		gomem_free_from(ptr, caller);
 		return &gomem_zerobase;
 	}
-	if (new_size <= old_size)
+	if (static_branch_unlikely(&gomem_debug_key) ? new_size == old_size :
+	    new_size <= old_size)
 		return (void *)ptr;
-	p = gomem_alloc(new_size, gfp);
+	p = gomem_alloc_from(new_size, gfp, caller);
 	if (!p)
 		return NULL;
-	memcpy(p, ptr, old_size);
-	gomem_free(ptr);
+	memcpy(p, ptr, min(old_size, new_size));
+	gomem_free_from(ptr, caller);
 	return p;
 }
 EXPORT_SYMBOL_GPL(gomem_realloc);
@@ -726,9 +931,12 @@ static void gomem_report_leaks(void)
 	if (!ms)
 		return;
 	gomem_read_memstats(ms);
-	if (ms->heap_objects)
+	if (ms->heap_objects) {
 		pr_warn("unloading with %llu objects (%llu bytes) still allocated, freed now\n",
 			ms->heap_objects, ms->heap_alloc);
+		if (static_branch_unlikely(&gomem_debug_key))
+			gomem_debug_report_leaks();
+	}
 	kfree(ms);
 }
 
@@ -736,10 +944,13 @@ static int __init gomem_init(void)
 {
 	int ret;
 
+	ret = gomem_debug_init(debug);
+	if (ret)
+		return ret;
 	gomem_retain_bytes = max(retain_kb, initial_heap_kb) * 1024;
 	ret = gomem_central_init();
 	if (ret)
-		return ret;
+		goto out_debug;
 	ret = gomem_heap_init(initial_heap_kb * 1024);
 	if (ret)
 		goto out_central;
@@ -754,7 +965,7 @@ static int __init gomem_init(void)
 		goto out_proc;
 	pr_info("loaded: %u size classes, %lu KiB per-CPU caches, tiny %s\n",
 		GOMEM_NUM_SIZE_CLASSES - 1, gomem_mcache_bytes() / 1024,
-		gomem_tiny_enabled ? "on" : "off");
+		gomem_debug_flags ? "off (debug mode)" : gomem_tiny_enabled ? "on" : "off");
 	return 0;
 
 out_proc:
@@ -766,11 +977,14 @@ out_heap:
 	gomem_heap_exit();
 out_central:
 	gomem_central_exit();
+out_debug:
+	gomem_debug_exit_module();
 	return ret;
 }
 
 static void __exit gomem_exit(void)
 {
+	gomem_debug_exit_module();
 	gomem_shrinker_exit();
 	gomem_proc_exit();
 	gomem_heap_stop_scavenger();

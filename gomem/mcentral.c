@@ -227,7 +227,7 @@ static void central_release_locked(struct mcentral *mc, struct gomem_cobj *objs,
 		s = objs[i].span;
 		idx = gomem_obj_index(s, (unsigned long)objs[i].obj);
 		if (!__test_and_clear_bit(idx, s->alloc_bits)) {
-			gomem_report(GOMEM_ERR_CORRUPT, objs[i].obj, s);
+			gomem_report(GOMEM_ERR_CORRUPT, objs[i].obj, s, 0, 0);
 			continue;
 		}
 		mc->nfree++;

@@ -138,8 +138,17 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 	ms->other_sys = gomem_heap_map_bytes() + READ_ONCE(gomem_pools[GOMEM_POOL_ARENA].sys) +
 			READ_ONCE(gomem_pools[GOMEM_POOL_TINYMASK].sys) + gomem_central_bytes();
 	ms->sys = ms->heap_sys + ms->mspan_sys + ms->mcache_sys + ms->other_sys;
+	ms->invalid_frees = atomic_long_read(&gomem_errors[GOMEM_ERR_INVALID_FREE]);
+	ms->double_frees = atomic_long_read(&gomem_errors[GOMEM_ERR_DOUBLE_FREE]);
+	ms->nmi_calls = atomic_long_read(&gomem_errors[GOMEM_ERR_NMI]);
+	ms->corruptions = atomic_long_read(&gomem_errors[GOMEM_ERR_CORRUPT]);
+	ms->redzone_errors = atomic_long_read(&gomem_errors[GOMEM_ERR_REDZONE]);
+	ms->poison_errors = atomic_long_read(&gomem_errors[GOMEM_ERR_POISON]);
 }
 EXPORT_SYMBOL_GPL(gomem_read_memstats);
+
+/* One counter of struct gomem_memstats per kind of enum gomem_error. */
+static_assert(GOMEM_NR_ERRORS == 6);
 
 #define FIELD(name)	{ #name, offsetof(struct gomem_memstats, name) }
 
@@ -154,7 +163,9 @@ static const struct {
 	FIELD(mcache_inuse), FIELD(mcache_sys), FIELD(other_sys), FIELD(large_mallocs),
 	FIELD(large_frees), FIELD(large_bytes), FIELD(tiny_allocs), FIELD(tiny_frees),
 	FIELD(tiny_bytes), FIELD(cached_free_bytes), FIELD(central_free_bytes),
-	FIELD(heap_free_bytes), FIELD(released_bytes), FIELD(arenas),
+	FIELD(heap_free_bytes), FIELD(released_bytes), FIELD(arenas), FIELD(invalid_frees),
+	FIELD(double_frees), FIELD(nmi_calls), FIELD(corruptions), FIELD(redzone_errors),
+	FIELD(poison_errors),
 };
 
 static int gomem_proc_show(struct seq_file *m, void *v)

@@ -25,7 +25,8 @@ static enum gomem_error gt_freed_error(size_t size)
 	 * in the page allocator), which gomem cannot tell from any pointer it
 	 * never returned: an invalid pointer.
 	 */
-	return size > GOMEM_MAX_SMALL_OBJECT ? GOMEM_ERR_INVALID_FREE : GOMEM_ERR_DOUBLE_FREE;
+	return size + gomem_debug_overhead() > GOMEM_MAX_SMALL_OBJECT ? GOMEM_ERR_INVALID_FREE :
+	       GOMEM_ERR_DOUBLE_FREE;
 }
 
 /* === gomem_realloc === */
@@ -57,6 +58,8 @@ static void gomem_test_realloc_in_place(struct kunit *test)
 	size_t usable;
 	void *p, *q;
 
+	if (gomem_debug_mode() && r->from != r->to)
+		kunit_skip(test, "debug mode moves an object whose size changes (see gomem_debug)");
 	p = gomem_alloc(r->from, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	usable = gomem_usable_size(p);
@@ -89,15 +92,17 @@ static void gomem_test_realloc_moves(struct kunit *test)
 	p = gomem_alloc(chain[0], GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	for (i = 1; i < ARRAY_SIZE(chain); i++) {
+		size_t size = min(chain[i], gt_max_size());
+
 		usable = gomem_usable_size(p);
-		if (usable >= chain[i])
+		if (usable >= size)
 			continue;	/* tiny off: 1, 7 and 15 share a class */
 		/* A seed of its own: the contents move to another address. */
 		gt_fill(p, usable, i);
-		q = gomem_realloc(p, chain[i], GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL_MSG(test, q, "%zu -> %zu", chain[i - 1], chain[i]);
+		q = gomem_realloc(p, size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL_MSG(test, q, "%zu -> %zu", chain[i - 1], size);
 		KUNIT_EXPECT_PTR_NE(test, q, p);
-		gt_layout(chain[i], tiny, &want, &align);
+		gt_layout(size, tiny, &want, &align);
 		KUNIT_EXPECT_EQ(test, gomem_usable_size(q), want);
 		KUNIT_EXPECT_TRUE_MSG(test, gt_check(q, usable, i), "%zu -> %zu lost contents",
 				      chain[i - 1], chain[i]);

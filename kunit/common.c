@@ -2,7 +2,8 @@
 /*
  * gomem_kunit: gomem's KUnit suites, one module. This file holds the module
  * information and the helpers the suites share (see gomem_test.h); the
- * suites are in sizes.c, api.c, context.c, smp.c, memory.c and fault.c.
+ * suites are in sizes.c, api.c, context.c, smp.c, memory.c, fault.c and
+ * debug.c.
  */
 
 #include <kunit/test.h>
@@ -11,6 +12,7 @@
 #include <linux/kthread.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
+#include <linux/sizes.h>
 #include <linux/module.h>
 #include <linux/sched/task.h>
 #include <linux/unaligned.h>
@@ -31,8 +33,13 @@ unsigned int gt_scale(unsigned int n)
 
 bool gt_tiny_enabled(void)
 {
-	void *p = gomem_alloc(1, GFP_KERNEL);
-	bool tiny = p && gomem_usable_size(p) == 1;
+	void *p;
+	bool tiny;
+
+	if (gomem_debug_mode())		/* debug mode never packs objects */
+		return false;
+	p = gomem_alloc(1, GFP_KERNEL);
+	tiny = p && gomem_usable_size(p) == 1;
 
 	gomem_free(p);
 	return tiny;
@@ -68,9 +75,15 @@ unsigned long gt_tiny_align(size_t size)
 
 void gt_layout(size_t size, bool tiny, size_t *usable, unsigned long *align)
 {
+	size_t full = size + gomem_debug_overhead();
 	unsigned int sc;
 
-	if (size < GOMEM_TINY_SIZE && tiny) {
+	if (gomem_debug_mode()) {
+		/* The size requested, in a slot with its red zone and trailer. */
+		*usable = size;
+		*align = full <= GOMEM_MAX_SMALL_OBJECT ? gt_class_align(gt_class_of(full)) :
+			 GOMEM_PAGE_SIZE;
+	} else if (size < GOMEM_TINY_SIZE && tiny) {
 		*usable = size;
 		*align = gt_tiny_align(size);
 	} else if (size <= GOMEM_MAX_SMALL_OBJECT) {
@@ -80,6 +93,27 @@ void gt_layout(size_t size, bool tiny, size_t *usable, unsigned long *align)
 	} else {
 		*usable = round_up(size, GOMEM_PAGE_SIZE);
 		*align = GOMEM_PAGE_SIZE;
+	}
+}
+
+size_t gt_max_size(void)
+{
+	return SZ_4M - gomem_debug_overhead();
+}
+
+void gt_counted_as(size_t size, bool tiny, size_t *bytes, unsigned int *sc)
+{
+	size_t full = size + gomem_debug_overhead();
+
+	if (size < GOMEM_TINY_SIZE && tiny) {
+		*bytes = size;
+		*sc = GOMEM_TINY_SPANCLASS;
+	} else if (full <= GOMEM_MAX_SMALL_OBJECT) {
+		*sc = gt_class_of(full);
+		*bytes = gomem_class_to_size[*sc];
+	} else {
+		*bytes = round_up(full, GOMEM_PAGE_SIZE);
+		*sc = 0;
 	}
 }
 

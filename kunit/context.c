@@ -149,7 +149,7 @@ static void gomem_test_impossible_sizes(struct kunit *test)
 					      "size %zu, gfp %pGg", sizes[i], &gfps[g]);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
 	/* The largest possible size still works with the same flags. */
-	p = gomem_alloc(SZ_4M, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
+	p = gomem_alloc(gt_max_size(), GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN);
 	KUNIT_EXPECT_NOT_NULL(test, p);
 	gomem_free(p);
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
@@ -165,6 +165,7 @@ static void gomem_test_noretry_exhaustion(struct kunit *test)
 {
 	const gfp_t gfp = GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN;
 	unsigned long max = totalram_pages() / (SZ_4M / PAGE_SIZE) + 8;
+	size_t size = gt_max_size();	/* 4 MiB, or a little less in debug mode */
 	unsigned long i, n, sys;
 	void **objs, *p;
 
@@ -174,12 +175,12 @@ static void gomem_test_noretry_exhaustion(struct kunit *test)
 	objs = kunit_kcalloc(test, max, sizeof(*objs), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, objs);
 	for (n = 0; n < max; n++) {
-		objs[n] = gomem_alloc(SZ_4M, gfp);
+		objs[n] = gomem_alloc(size, gfp);
 		if (!objs[n])
 			break;
 		/* Touch the ends: the pages are really there. */
 		*(u8 *)objs[n] = 1;
-		*((u8 *)objs[n] + SZ_4M - 1) = 2;
+		*((u8 *)objs[n] + size - 1) = 2;
 	}
 	sys = gomem_heap_sys_bytes();
 	KUNIT_EXPECT_LT_MSG(test, n, max, "%lu objects of 4 MiB and no failure", n);
@@ -192,7 +193,7 @@ static void gomem_test_noretry_exhaustion(struct kunit *test)
 	gomem_scavenge();
 	KUNIT_EXPECT_LE(test, gomem_heap_sys_bytes() + n * SZ_4M, sys);
 	/* Memory came back: the request that failed succeeds. */
-	p = gomem_alloc(SZ_4M, gfp);
+	p = gomem_alloc(size, gfp);
 	KUNIT_EXPECT_NOT_NULL(test, p);
 	gomem_free(p);
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);

@@ -39,9 +39,20 @@ unsigned long gt_tiny_align(size_t size);
 
 /*
  * Usable size and alignment gomem documents for a request of @size bytes
- * (1 <= @size <= 4 MiB), given whether the tiny allocator is on.
+ * (1 <= @size <= 4 MiB), given whether the tiny allocator is on; in debug
+ * mode the size itself, aligned as the slot holding it.
  */
 void gt_layout(size_t size, bool tiny, size_t *usable, unsigned long *align);
+
+/* Largest request gomem serves: 4 MiB, less the slot overhead in debug mode. */
+size_t gt_max_size(void);
+
+/*
+ * What the statistics count for a request of @size bytes: *@bytes in class
+ * *@sc (0 for a large object, GOMEM_TINY_SPANCLASS for a tiny one); in debug
+ * mode, the slot holding the object, its red zone and trailer.
+ */
+void gt_counted_as(size_t size, bool tiny, size_t *bytes, unsigned int *sc);
 
 /* === Data patterns === */
 

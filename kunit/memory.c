@@ -116,7 +116,6 @@ static void gomem_test_memstats_exact(struct kunit *test)
 	struct gomem_memstats *before, *mid, *after;
 	bool tiny = gt_tiny_enabled();
 	unsigned int i, j, k = 0, sc;
-	unsigned long align;
 	u64 *per_class;
 	size_t usable;
 	void **objs;
@@ -139,16 +138,17 @@ static void gomem_test_memstats_exact(struct kunit *test)
 
 		if (!size)
 			continue;
-		gt_layout(size, tiny, &usable, &align);
+		/* Debug mode counts slots: object, red zone and trailer. */
+		gt_counted_as(size, tiny, &usable, &sc);
 		n += count;
 		bytes += count * usable;
-		if (size < GOMEM_TINY_SIZE && tiny) {
+		if (sc == GOMEM_TINY_SPANCLASS) {
 			ntiny += count;
-		} else if (size > GOMEM_MAX_SMALL_OBJECT) {
+		} else if (!sc) {
 			nlarge += count;
 			large_bytes += count * usable;
 		} else {
-			per_class[gt_class_of(size)] += count;
+			per_class[sc] += count;
 		}
 	}
 

@@ -134,8 +134,11 @@ static void gomem_test_class_boundaries(struct kunit *test)
 	size_t edges[] = { size, size - 1, size + 1, prev + 1 };
 	unsigned int i, reported = 0, bad = 0, n = nelems + 1;
 	bool tiny = gt_tiny_enabled();
+	unsigned long align;
+	size_t usable;
 	void **objs;
 
+	gt_layout(size, tiny, &usable, &align);	/* debug mode: another class */
 	KUNIT_EXPECT_EQ(test, gt_class_of(size), sc);
 	KUNIT_EXPECT_EQ(test, gt_class_of(prev + 1), sc);
 	for (i = 0; i < ARRAY_SIZE(edges); i++)
@@ -147,7 +150,7 @@ static void gomem_test_class_boundaries(struct kunit *test)
 	for (i = 0, bad = 0; i < n; i++) {
 		objs[i] = gomem_alloc(size, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
-		bad += !IS_ALIGNED((unsigned long)objs[i], gt_class_align(sc));
+		bad += !IS_ALIGNED((unsigned long)objs[i], align);
 		gt_stamp(objs[i], size, sc);
 	}
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "objects misaligned");
@@ -164,6 +167,8 @@ static void gomem_test_zero_size(struct kunit *test)
 {
 	struct gt_errors *e = gt_errors_start(test);
 	void *zero = gomem_alloc(0, GFP_KERNEL);
+	unsigned long align;
+	size_t usable;
 	void *p;
 
 	KUNIT_ASSERT_NOT_NULL(test, zero);
@@ -180,8 +185,9 @@ static void gomem_test_zero_size(struct kunit *test)
 	p = gomem_realloc(zero, 40, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_PTR_NE(test, p, zero);
-	KUNIT_EXPECT_EQ(test, gomem_usable_size(p), 48);
-	memset(p, 0xab, 48);
+	gt_layout(40, gt_tiny_enabled(), &usable, &align);
+	KUNIT_EXPECT_EQ(test, gomem_usable_size(p), usable);
+	memset(p, 0xab, usable);
 	KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(zero, 0, GFP_KERNEL), zero);
 	KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(p, 0, GFP_KERNEL), zero);
 	KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(NULL, 0, GFP_KERNEL), zero);
@@ -564,9 +570,14 @@ KUNIT_ARRAY_PARAM_DESC(gt_large_sizes, gt_large_sizes, desc);
 static void gomem_test_large_size(struct kunit *test)
 {
 	size_t size = ((const struct gt_large_param *)test->param_value)->size;
-	size_t usable = round_up(size, GOMEM_PAGE_SIZE);
-	u8 *p = gomem_alloc(size, GFP_KERNEL);
+	unsigned long align;
+	size_t usable;
+	u8 *p;
 
+	if (size > gt_max_size())
+		kunit_skip(test, "over the largest object in debug mode, %zu bytes", gt_max_size());
+	gt_layout(size, false, &usable, &align);
+	p = gomem_alloc(size, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	KUNIT_EXPECT_EQ(test, gomem_usable_size(p), usable);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED((unsigned long)p, GOMEM_PAGE_SIZE));
@@ -613,15 +624,19 @@ static void gomem_test_large_returns_memory(struct kunit *test)
 	unsigned int i, bad = 0;
 
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		objs[i] = gomem_alloc(sizes[i], GFP_KERNEL);
+		size_t size = min(sizes[i], gt_max_size()), counted;
+		unsigned int sc;
+
+		objs[i] = gomem_alloc(size, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
-		gt_stamp(objs[i], sizes[i], i);
-		bytes += round_up(sizes[i], GOMEM_PAGE_SIZE);
+		gt_stamp(objs[i], size, i);
+		gt_counted_as(size, false, &counted, &sc);
+		bytes += counted;
 	}
 	held = gomem_heap_sys_bytes();
 	KUNIT_EXPECT_GE(test, held, bytes);
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
-		bad += !gt_intact(objs[i], sizes[i], i);
+		bad += !gt_intact(objs[i], min(sizes[i], gt_max_size()), i);
 		gomem_free(objs[i]);
 	}
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "large objects overlap");

@@ -446,6 +446,8 @@ static void gomem_test_tiny_cross_cpu(struct kunit *test)
 	struct gt_pipe *pp;
 	int ret;
 
+	if (!gt_tiny_enabled())
+		kunit_skip(test, "the tiny allocator is off (tiny=0 or debug mode)");
 	pp = kunit_kzalloc(test, sizeof(*pp), GFP_KERNEL);
 	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
 	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);

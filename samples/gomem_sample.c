@@ -21,6 +21,11 @@ static unsigned int rounds = 8;
 module_param(rounds, uint, 0444);
 MODULE_PARM_DESC(rounds, "Times each working-set slot is replaced, 1-1000 (default: 8)");
 
+static unsigned int leak;
+module_param(leak, uint, 0444);
+MODULE_PARM_DESC(leak,
+		 "Demonstration only: objects to allocate and lose on purpose, for kmemleak and gomem's debug=U leak list, 0-1000 (default: 0)");
+
 struct sample_obj {
 	u8 *p;
 	u32 size;
@@ -28,6 +33,28 @@ struct sample_obj {
 };
 
 static struct sample_obj *objs;
+
+/*
+ * The leak parameter: objects of a few sizes (small classes and a large
+ * one, no tiny ones) whose pointers are dropped at once, so that kmemleak
+ * and gomem's unload report in debug mode have something to find.
+ */
+static noinline int sample_leak(unsigned int n)
+{
+	static const u32 sizes[] = { 32, 200, 3000, 40000 };
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		u8 *p = gomem_alloc(sizes[i % ARRAY_SIZE(sizes)], GFP_KERNEL);
+
+		if (!p)
+			return -ENOMEM;
+		memset(p, 0x11, sizes[i % ARRAY_SIZE(sizes)]);
+	}
+	if (n)
+		pr_info("leaked %u objects on purpose (leak=%u)\n", n, n);
+	return 0;
+}
 
 /* Sizes log-uniform from 1 byte to 64 KiB: many small objects, a few large. */
 static u32 sample_size(void)
@@ -81,8 +108,8 @@ static int __init gomem_sample_init(void)
 	unsigned int r, i, kept = 0;
 	int ret = 0;
 
-	if (!nr_objects || nr_objects > 1000000 || !rounds || rounds > 1000) {
-		pr_err("nr_objects must be 1-1000000 and rounds 1-1000\n");
+	if (!nr_objects || nr_objects > 1000000 || !rounds || rounds > 1000 || leak > 1000) {
+		pr_err("nr_objects must be 1-1000000, rounds 1-1000 and leak 0-1000\n");
 		return -EINVAL;
 	}
 	objs = kvcalloc(nr_objects, sizeof(*objs), GFP_KERNEL);
@@ -137,6 +164,13 @@ static int __init gomem_sample_init(void)
 	}
 	if (ret) {
 		pr_err("failed: %d after %lu allocations\n", ret, allocs);
+		for (i = 0; i < nr_objects; i++)
+			gomem_free(objs[i].p);
+		kvfree(objs);
+		return ret;
+	}
+	ret = sample_leak(leak);
+	if (ret) {
 		for (i = 0; i < nr_objects; i++)
 			gomem_free(objs[i].p);
 		kvfree(objs);

@@ -5,8 +5,9 @@
 # Steps: install what is missing; regenerate the size classes and diff; build
 # the debug test kernel (cached); a W=1 build with no warning; sparse (C=2)
 # with no warning; checkpatch --strict and kernel-doc on every source; the
-# KUnit suites in QEMU (each case counts as one test); the sample client in
-# QEMU; the Debian 6.1 smoke test. Logs go to build/check/.
+# KUnit suites in QEMU, then again with gomem in debug mode (each case counts
+# as one test); the sample client in QEMU; the Debian 6.1 smoke test. Logs
+# go to build/check/.
 #
 # usage: scripts/check.sh
 set -uo pipefail
@@ -108,13 +109,19 @@ check_dkms() {
 	return $rc
 }
 
-# The KUnit suites: boot, load, extract the module's KTAP block, parse it with
-# the kernel's kunit.py; every case is counted.
+# kunit_vm NAME [GOMEM_PARAMS [GUEST_BEFORE [GUEST_AFTER]]]: the KUnit suites.
+# Boot, load gomem with GOMEM_PARAMS, load the suites, extract the module's
+# KTAP block, parse it with the kernel's kunit.py; every case is counted (in
+# kunit_ran, kunit_pass, kunit_fail, kunit_skip). GUEST_BEFORE runs in the
+# guest before gomem is loaded, GUEST_AFTER once the suites are unloaded,
+# gomem still loaded. Logs: NAME-console.log, NAME.ktap, NAME-parse.log.
 kunit_vm() {
+	local name=$1 params=${2:-} before=${3:-} after=${4:-}
 	local out guest ktap ktap_abs summary
 	out="$GOMEM_TOP/build/debug"
-	guest="$logs/kunit-guest.sh"
-	cat >"$guest" <<'GUEST'
+	guest="$logs/$name-guest.sh"
+	{
+		cat <<'GUEST'
 # Suite gomem_fault: page allocations fail for tasks with make_it_fail set,
 # and for no other (task-filter goes first; probability, which arms it, last).
 fi=/sys/kernel/debug/fail_page_alloc
@@ -124,28 +131,33 @@ if [ -d $fi ]; then
 		echo 0 >$fi/verbose && echo 0 >$fi/space && echo 1 >$fi/interval &&
 		echo -1 >$fi/times && echo 100 >$fi/probability || exit 1
 fi
-insmod /gomem.ko || exit 1
+GUEST
+		printf '%s\n' "$before"
+		printf 'insmod /gomem.ko %s || exit 1\n' "$params"
+		cat <<'GUEST'
 echo GOMEM-KTAP-BEGIN
 insmod /gomem_kunit.ko || exit 1
 echo GOMEM-KTAP-END
 rmmod gomem_kunit || exit 1
-rmmod gomem || exit 1
 GUEST
+		printf '%s\n' "$after"
+		echo '[ ! -d /sys/module/gomem ] || rmmod gomem || exit 1'
+	} >"$guest"
 	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" -s "$guest" \
-		-l "$logs/kunit-console.log" -m "$out/gomem/gomem.ko" \
-		-m "$out/kunit/gomem_kunit.ko" -t 900
+		-l "$logs/$name-console.log" -m "$out/gomem/gomem.ko" \
+		-m "$out/kunit/gomem_kunit.ko" -m "$out/samples/gomem_sample.ko" -t 900
 	local vm_rc=$?
-	ktap="$logs/kunit.ktap"
-	sed -n '/^GOMEM-KTAP-BEGIN$/,/^GOMEM-KTAP-END$/p' "$logs/kunit-console.log" |
+	ktap="$logs/$name.ktap"
+	sed -n '/^GOMEM-KTAP-BEGIN$/,/^GOMEM-KTAP-END$/p' "$logs/$name-console.log" |
 		sed -n '/KTAP version/,$p' |
 		grep -E '^ *(KTAP version|TAP version|[0-9]+\.\.[0-9]+|ok |not ok |# )' >"$ktap"
 	ktap_abs=$(readlink -f "$ktap")
 	(cd "$SRC" && python3 tools/testing/kunit/kunit.py parse "$ktap_abs") \
-		>"$logs/kunit-parse.log" 2>&1
+		>"$logs/$name-parse.log" 2>&1
 	local parse_rc=$?
-	cat "$logs/kunit-parse.log"
+	cat "$logs/$name-parse.log"
 	summary=$(grep -Eo 'Ran [0-9]+ tests: passed: [0-9]+(, failed: [0-9]+)?(, skipped: [0-9]+)?' \
-		"$logs/kunit-parse.log" | tail -n 1)
+		"$logs/$name-parse.log" | tail -n 1)
 	kunit_ran=$(echo "$summary" | sed -n 's/^Ran \([0-9]*\) tests.*/\1/p')
 	kunit_pass=$(echo "$summary" | sed -n 's/.*passed: \([0-9]*\).*/\1/p')
 	kunit_fail=$(echo "$summary" | sed -n 's/.*failed: \([0-9]*\).*/\1/p')
@@ -170,6 +182,41 @@ kunit_fault_ran() {
 	fi
 	grep -Eq '^ok [0-9]+ gomem_fault$' <<<"$block" || { echo "suite gomem_fault failed"; return 1; }
 	echo "suite gomem_fault ran: $(grep -Ec '^    ok [0-9]+ ' <<<"$block") cases passed, none skipped"
+}
+
+# The debug-mode pass: a bad debug letter fails the load; after the suites,
+# objects leaked by the sample client are listed with their owner at unload.
+KUNIT_DEBUG_BEFORE='if insmod /gomem.ko debug=X; then echo "debug=X loaded"; exit 1; fi
+dmesg | grep -q "debug=X: unknown letter" || { echo "no message for debug=X"; exit 1; }'
+KUNIT_DEBUG_AFTER='insmod /gomem_sample.ko nr_objects=200 rounds=1 leak=3 || exit 1
+rmmod gomem_sample || exit 1
+rmmod gomem || exit 1
+n=$(dmesg | grep -c "leaked object .* allocated by sample_leak")
+echo "GOMEM-DEBUG-LEAKS listed=$n"
+[ "$n" -eq 3 ] || exit 1'
+
+# kunit_step NAME [GOMEM_PARAMS [GUEST_BEFORE [GUEST_AFTER]]]: kunit_vm as a
+# step of make check, each case counted as a test.
+kunit_step() {
+	local name=$1 t0 rc
+	kunit_ran=0 kunit_pass=0 kunit_fail=0 kunit_skip=0
+	if [ ! -f "$GOMEM_TOP/build/debug/kunit/gomem_kunit.ko" ]; then
+		failed=$((failed + 1))
+		printf 'FAIL %-14s no gomem_kunit.ko was built\n' "$name"
+		return
+	fi
+	t0=$(date +%s)
+	if kunit_vm "$@" >"$logs/$name.log" 2>&1; then rc=0; else rc=1; fi
+	passed=$((passed + kunit_pass))
+	failed=$((failed + kunit_fail))
+	printf '%s %-14s %4ss  %s cases: %s passed, %s failed, %s skipped\n' \
+		"$([ $rc -eq 0 ] && echo PASS || echo FAIL)" "$name" "$(($(date +%s) - t0))" \
+		"$kunit_ran" "$kunit_pass" "$kunit_fail" "$kunit_skip"
+	if [ $rc -ne 0 ]; then
+		[ "$kunit_fail" -gt 0 ] || failed=$((failed + 1))
+		grep -E "not ok|FAILED|error" "$logs/$name.log" | head -n 20 | sed 's/^/     | /'
+		echo "     | (log: $logs/$name.log, console: $logs/$name-console.log)"
+	fi
 }
 
 # Load and unload gomem with the sample client 50 times: the kernel's free
@@ -227,7 +274,7 @@ insmod /gomem_sample.ko || exit 1
 [ "$(stat -c %a:%u /proc/gomem)" = 400:0 ] || fail "mode $(stat -c %a:%u /proc/gomem)"
 [ "$(head -n 1 /proc/gomem)" = "gomem - version: 1" ] || fail "first line"
 lines=$(wc -l </proc/gomem)
-[ "$lines" -eq $((1 + 27 + 1 + 67)) ] || fail "$lines lines"
+[ "$lines" -eq $((1 + 33 + 1 + 67)) ] || fail "$lines lines"
 cat /proc/gomem >/tmp/whole
 # One byte at a time, and odd blocks at odd offsets: the same bytes as one read
 # (the figures are quiescent: nothing allocates now).
@@ -304,24 +351,8 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	step checkpatch check_checkpatch
 	step kernel-doc check_kernel_doc
 	step scripts check_shell
-	kunit_ran=0 kunit_pass=0 kunit_fail=0 kunit_skip=0
-	if [ -f "$GOMEM_TOP/build/debug/kunit/gomem_kunit.ko" ]; then
-		t0=$(date +%s)
-		if kunit_vm >"$logs/kunit.log" 2>&1; then rc=0; else rc=1; fi
-		passed=$((passed + kunit_pass))
-		failed=$((failed + kunit_fail))
-		printf '%s %-14s %4ss  %s cases: %s passed, %s failed, %s skipped\n' \
-			"$([ $rc -eq 0 ] && echo PASS || echo FAIL)" kunit "$(($(date +%s) - t0))" \
-			"$kunit_ran" "$kunit_pass" "$kunit_fail" "$kunit_skip"
-		if [ $rc -ne 0 ]; then
-			[ "$kunit_fail" -gt 0 ] || failed=$((failed + 1))
-			grep -E "not ok|FAILED|error" "$logs/kunit.log" | head -n 20 | sed 's/^/     | /'
-			echo "     | (log: $logs/kunit.log, console: $logs/kunit-console.log)"
-		fi
-	else
-		failed=$((failed + 1))
-		echo "FAIL kunit          no gomem_kunit.ko was built"
-	fi
+	kunit_step kunit
+	kunit_step kunit-debug debug=ZPU "$KUNIT_DEBUG_BEFORE" "$KUNIT_DEBUG_AFTER"
 	step sample-vm bash "$GOMEM_TOP/scripts/run.sh" debug
 	step reload-vm reload_vm
 	step proc-vm proc_vm

@@ -14,6 +14,9 @@ Fixtures (scripts/testdata/):
                          frees in classes 2, 5, 31, 65, 67, more spans in 65
                          and 67, tiny and large counters moved, every total
                          kept consistent
+  gomem-v1-errors.txt    gomem-v1.txt with the error counters gomem prints
+                         after "arenas" since debug mode (2 invalid frees,
+                         1 double free, 3 red zones, 1 poison)
   gomem-bad-version.txt  "gomem - version: 2"
   gomem-no-header.txt    the version line removed
   gomem-garbage.txt      line 40 (class 11) ends in "garbage"
@@ -38,6 +41,7 @@ TOP = os.path.dirname(HERE)
 SCRIPT = os.path.join(HERE, "gomemstat")
 DATA = os.path.join(HERE, "testdata")
 REAL = os.path.join(DATA, "gomem-v1.txt")
+ERRORS = os.path.join(DATA, "gomem-v1-errors.txt")
 LATER = os.path.join(DATA, "gomem-v1-later.txt")
 CLEAR = "\033[H\033[2J"
 
@@ -159,7 +163,8 @@ class ParseTest(unittest.TestCase):
             self.skipTest("gomem/proc.c not found")
         src = read(path)
         table = re.search(r"gomem_fields\[\] = \{(.*?)\};", src, re.S).group(1)
-        self.assertEqual(tuple(re.findall(r"FIELD\((\w+)\)", table)), gms.FIELDS)
+        self.assertEqual(tuple(re.findall(r"FIELD\((\w+)\)", table)),
+                         gms.FIELDS + tuple(key for _, key in gms.ERROR_FIELDS))
         header = re.search(r'"# (class [^"\\]*)\\n"', src).group(1)
         self.assertEqual(tuple(header.split()), gms.CLASS_COLUMNS)
         self.assertIn('"gomem - version: 1\\n"', src)
@@ -600,6 +605,15 @@ class OnceOutputTest(unittest.TestCase):
         self.assertEqual(res.stdout.splitlines()[-66].split(),
                          ["67", "32768", "1", "4", "26", "28", "917504", "851968", "92.9",
                           "463", "437"])
+
+    def test_errors_line(self):
+        """The error counters, when the file has them, and only then."""
+        res = run_cli("--once", ERRORS)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("Errors:   2 invalid frees, 1 double frees, 0 NMI calls, 0 corruptions, "
+                      "3 red zones overwritten, 1 free objects written\n", res.stdout)
+        self.assertEqual(gms.parse(read(ERRORS), "x").fields["redzone_errors"], 3)
+        self.assertNotIn("Errors:", run_cli("--once", REAL).stdout)
 
     def test_once_on_the_later_fixture(self):
         res = run_cli("--once", LATER)

@@ -285,6 +285,13 @@ void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int
 /**
  * gomem_central_drain() - put every transfer cache's objects back in their spans
  *
+ * Spans left with no object go to the mheap, and so do partial spans that
+ * never had one handed out: gomem_refill() adds a fresh span and then fills
+ * the cache of whatever CPU and context it runs on by then, which may take
+ * its objects elsewhere (another span added at the same time) or need none
+ * (the task migrated to a CPU whose cache has some). Such a span would pin
+ * its arena until the class next needed it.
+ *
  * Context: any context but NMI; takes each mcentral lock in turn, then the mheap lock.
  */
 void gomem_central_drain(void)
@@ -293,12 +300,20 @@ void gomem_central_drain(void)
 
 	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
 		struct mcentral *mc = &gomem_central[sc];
+		struct mspan *s, *tmp;
 		unsigned long flags;
 		LIST_HEAD(empty);
 
 		raw_spin_lock_irqsave(&mc->lock, flags);
 		central_release_locked(mc, mc->xfer, mc->nxfer, &empty);
 		mc->nxfer = 0;
+		list_for_each_entry_safe(s, tmp, &mc->partial, node) {
+			if (s->alloc_count)
+				continue;
+			list_move(&s->node, &empty);
+			mc->nspans--;
+			mc->nfree -= s->nelems;
+		}
 		raw_spin_unlock_irqrestore(&mc->lock, flags);
 		central_free_spans(&empty);
 	}

@@ -16,7 +16,9 @@
  * The per-CPU caches take no lock: each context (task, softirq, hardirq) of
  * each CPU has its own mcache, used only with preemption disabled.
  * All locks are raw spinlocks so that PREEMPT_RT allows them under
- * preempt_disable(); no page is allocated or freed while one is held.
+ * preempt_disable(); no page is allocated or freed while one is held. On
+ * PREEMPT_RT no page is allocated with preemption or interrupts disabled
+ * either (gomem_may_alloc_pages() in mheap.c).
  */
 #ifndef _GOMEM_INTERNAL_H
 #define _GOMEM_INTERNAL_H
@@ -268,6 +270,7 @@ void gomem_drain_all(void);
 void gomem_scavenge(void);
 long gomem_error_count(enum gomem_error err);
 unsigned long gomem_heap_sys_bytes(void);
+long gomem_nopage_count(void);
 
 /* === The page map (mheap.c): gomem page -> span, three levels === */
 

@@ -173,6 +173,7 @@ struct gomem_fixalloc {
 	unsigned long chunk;		/* carve position in the newest page */
 	unsigned int left;		/* chunks left in it */
 	struct list_head pages;		/* all pages, for module exit */
+	/* Written under lock with WRITE_ONCE(); statistics READ_ONCE() them without. */
 	unsigned long inuse;		/* chunks in use */
 	unsigned long sys;		/* bytes of pages held */
 };

@@ -142,7 +142,8 @@ void *gomem_fixalloc_alloc(struct gomem_fixalloc *f, gfp_t gfp)
 		if (f->free) {
 			p = f->free;
 			f->free = *(void **)p;
-			f->inuse++;
+			/* WRITE_ONCE: gomem_read_memstats() reads it without the lock. */
+			WRITE_ONCE(f->inuse, f->inuse + 1);
 		}
 		raw_spin_unlock_irqrestore(&f->lock, flags);
 		if (p) {
@@ -157,7 +158,7 @@ void *gomem_fixalloc_alloc(struct gomem_fixalloc *f, gfp_t gfp)
 		n = PAGE_SIZE / f->size;
 		raw_spin_lock_irqsave(&f->lock, flags);
 		list_add(&page->lru, &f->pages);
-		f->sys += PAGE_SIZE;
+		WRITE_ONCE(f->sys, f->sys + PAGE_SIZE);	/* read without the lock too */
 		for (i = 0; i < n; i++) {
 			void **chunk = page_address(page) + i * f->size;
 
@@ -182,7 +183,7 @@ void gomem_fixalloc_free(struct gomem_fixalloc *f, void *p)
 	raw_spin_lock_irqsave(&f->lock, flags);
 	*(void **)p = f->free;
 	f->free = p;
-	f->inuse--;
+	WRITE_ONCE(f->inuse, f->inuse - 1);	/* read without the lock by statistics */
 	raw_spin_unlock_irqrestore(&f->lock, flags);
 }
 

@@ -8,6 +8,11 @@
 #                        gomem and the sample client, print /proc/gomem, unload
 #   make check           every test: static checks, KUnit in QEMU, sample run,
 #                        Debian 6.1 smoke test; ends with "N passed, N failed"
+#   make check-kasan     the KUnit suites and a 60 s torture on a KASAN + kmemleak
+#                        + lockdep kernel
+#   make check-kcsan     a 60 s torture and the KUnit suites on a KCSAN kernel
+#   make check-rt        the KUnit suites on a PREEMPT_RT + lockdep kernel, and
+#                        gomem on Debian's 6.1 PREEMPT_RT kernel
 #   make bench           gomem against SLUB (kmalloc, kmem_cache) in QEMU on the
 #                        bench test kernel and Debian's 6.1: timings and memory
 #                        held, a summary table, the targets met or missed
@@ -32,6 +37,9 @@ run:
 check:
 	bash scripts/check.sh
 
+check-kasan check-kcsan check-rt:
+	bash scripts/variants.sh $(@:check-%=%)
+
 bench:
 	bash scripts/bench.sh
 
@@ -45,4 +53,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf build
 
-.PHONY: all modules install run check torture bench sizeclasses clean
+.PHONY: all modules install run check check-kasan check-kcsan check-rt torture bench sizeclasses clean

@@ -33,8 +33,16 @@ static int check_small_span(struct mspan *s, unsigned int sc, bool full)
 	CHECK(full == (s->alloc_count == s->nelems), "class %u span on the wrong list (%u/%u)",
 	      sc, s->alloc_count, s->nelems);
 	if (sc != GOMEM_TINY_SPANCLASS) {
-		nlive = bitmap_weight(s->live_bits, s->nelems);
-		CHECK(bitmap_subset(s->live_bits, s->alloc_bits, s->nelems),
+		/*
+		 * Racy reads on purpose: other CPUs set and clear live bits
+		 * without this lock (atomic bitops), but only of objects whose
+		 * alloc bit is set, and alloc bits hold still under the lock.
+		 * Any word read, old or new, is a subset of its alloc word, so
+		 * both checks hold for any mix of moments.
+		 */
+		nlive = data_race(bitmap_weight(s->live_bits, s->nelems));
+		/* The same racy read of the live bits. */
+		CHECK(data_race(bitmap_subset(s->live_bits, s->alloc_bits, s->nelems)),
 		      "class %u span: a live object is not allocated", sc);
 		CHECK(nlive <= s->alloc_count, "class %u span: %u live > %u allocated", sc,
 		      nlive, s->alloc_count);

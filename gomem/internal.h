@@ -16,7 +16,9 @@
  * The per-CPU caches take no lock: each context (task, softirq, hardirq) of
  * each CPU has its own mcache, used only with preemption disabled.
  * All locks are raw spinlocks so that PREEMPT_RT allows them under
- * preempt_disable(); no page is allocated or freed while one is held.
+ * preempt_disable(); no page is allocated or freed while one is held. On
+ * PREEMPT_RT no page is allocated with preemption or interrupts disabled
+ * either (gomem_may_alloc_pages() in mheap.c).
  */
 #ifndef _GOMEM_INTERNAL_H
 #define _GOMEM_INTERNAL_H
@@ -172,6 +174,7 @@ struct gomem_fixalloc {
 	unsigned long chunk;		/* carve position in the newest page */
 	unsigned int left;		/* chunks left in it */
 	struct list_head pages;		/* all pages, for module exit */
+	/* Written under lock with WRITE_ONCE(); statistics READ_ONCE() them without. */
 	unsigned long inuse;		/* chunks in use */
 	unsigned long sys;		/* bytes of pages held */
 };
@@ -273,6 +276,7 @@ void gomem_scavenge(void);
 long gomem_error_count(enum gomem_error err);
 unsigned long gomem_heap_sys_bytes(void);
 void gomem_pool_counts(unsigned int pool, unsigned long *inuse, unsigned long *free);
+long gomem_nopage_count(void);
 
 /* === Debug mode (debug.c): red zones, poisoning, owner tracking === */
 

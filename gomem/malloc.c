@@ -25,6 +25,8 @@
  *  6. If the mheap has no free run large enough, it takes an arena from the
  *     page allocator with the caller's gfp (only now, with preemption
  *     enabled and no lock held, may the call sleep), then retries from 3.
+ *     On PREEMPT_RT, where the page allocator's locks sleep, a caller with
+ *     preemption or interrupts disabled gets NULL here instead.
  *  7. Sizes over 32 KiB take a span of whole gomem pages straight from the
  *     mheap (steps 5-6).
  *
@@ -124,6 +126,9 @@ static bool gomem_kunit_claims(void)
 	struct kunit *test = current->kunit_test;
 
 	if (likely(!test) || !in_task())
+		return false;
+	/* The lookup takes test->lock, a spinlock_t: it sleeps on PREEMPT_RT. */
+	if (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible())
 		return false;
 	res = kunit_find_named_resource(test, "gomem_errors");
 	if (!res)
@@ -592,9 +597,14 @@ static noinline void *gomem_alloc_from(size_t size, gfp_t gfp, unsigned long cal
  *
  * Context: any context but NMI, as @gfp allows: task, softirq or hardirq,
  * with or without interrupts disabled for %GFP_ATOMIC and %GFP_NOWAIT.
+ * On PREEMPT_RT the page allocator must not be called with preemption or
+ * interrupts disabled (hard interrupt, raw spinlock, preempt_disable() or
+ * local_irq_disable() sections): there gomem serves only from its caches
+ * and the arenas it holds, and returns NULL when it would need new pages.
  * Return: the object; &gomem_zerobase (not to be dereferenced) for @size 0;
  * NULL when memory cannot be had, @size exceeds the largest contiguous
- * allocation of the page allocator, @gfp is refused, or in NMI context.
+ * allocation of the page allocator, @gfp is refused, in NMI context, or on
+ * PREEMPT_RT when new pages would be needed in a non-preemptible context.
  */
 void *gomem_alloc(size_t size, gfp_t gfp)
 {

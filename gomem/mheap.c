@@ -62,6 +62,45 @@ static void gomem_scavenge_workfn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(gomem_scavenge_work, gomem_scavenge_workfn);
 static bool gomem_scavenger_stopped;	/* set once at exit, before the caches go */
 
+/*
+ * Requests gomem turned down because it would have had to call the page
+ * allocator where PREEMPT_RT forbids it (gomem_may_alloc_pages()).
+ */
+static atomic_long_t gomem_nopage_refusals;
+
+/*
+ * May gomem take pages from the page allocator here? On PREEMPT_RT the page
+ * allocator's locks (zone->lock and friends) are sleeping locks: it must not
+ * be entered with preemption or interrupts disabled - in hard interrupt
+ * context (HRTIMER_MODE_*_HARD timers included), under a raw spinlock or in a
+ * preempt_disable() or local_irq_disable() section of the caller - whatever
+ * the gfp flags say. There gomem serves only from its caches and the arenas
+ * it holds, and fails (NULL) when it would need new pages. Softirqs and
+ * threaded interrupt handlers are preemptible on PREEMPT_RT and allocate as
+ * anywhere else; without PREEMPT_RT, @gfp alone decides.
+ */
+static bool gomem_may_alloc_pages(void)
+{
+	if (!IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible())
+		return true;
+	atomic_long_inc(&gomem_nopage_refusals);
+	return false;
+}
+
+/**
+ * gomem_nopage_count() - requests refused for want of the page allocator
+ *
+ * Always 0 without PREEMPT_RT; see gomem_may_alloc_pages().
+ *
+ * Context: any context.
+ * Return: refusals since load.
+ */
+long gomem_nopage_count(void)
+{
+	return atomic_long_read(&gomem_nopage_refusals);
+}
+EXPORT_SYMBOL_NS_GPL(gomem_nopage_count, GOMEM_INTERNAL);
+
 /* The flags gomem passes to the page allocator for a caller's @gfp. */
 static gfp_t gomem_page_gfp(gfp_t gfp)
 {
@@ -104,20 +143,23 @@ void *gomem_fixalloc_alloc(struct gomem_fixalloc *f, gfp_t gfp)
 		if (f->free) {
 			p = f->free;
 			f->free = *(void **)p;
-			f->inuse++;
+			/* WRITE_ONCE: gomem_read_memstats() reads it without the lock. */
+			WRITE_ONCE(f->inuse, f->inuse + 1);
 		}
 		raw_spin_unlock_irqrestore(&f->lock, flags);
 		if (p) {
 			memset(p, 0, f->size);
 			return p;
 		}
+		if (!gomem_may_alloc_pages())
+			return NULL;
 		page = alloc_page(gomem_page_gfp(gfp) & ~__GFP_NOFAIL);
 		if (!page)
 			return NULL;
 		n = PAGE_SIZE / f->size;
 		raw_spin_lock_irqsave(&f->lock, flags);
 		list_add(&page->lru, &f->pages);
-		f->sys += PAGE_SIZE;
+		WRITE_ONCE(f->sys, f->sys + PAGE_SIZE);	/* read without the lock too */
 		for (i = 0; i < n; i++) {
 			void **chunk = page_address(page) + i * f->size;
 
@@ -142,7 +184,7 @@ void gomem_fixalloc_free(struct gomem_fixalloc *f, void *p)
 	raw_spin_lock_irqsave(&f->lock, flags);
 	*(void **)p = f->free;
 	f->free = p;
-	f->inuse--;
+	WRITE_ONCE(f->inuse, f->inuse - 1);	/* read without the lock by statistics */
 	raw_spin_unlock_irqrestore(&f->lock, flags);
 }
 
@@ -365,6 +407,8 @@ static int heap_grow(unsigned int npages, gfp_t gfp)
 
 	if (min_order > GOMEM_MAX_ORDER)
 		return -E2BIG;
+	if (!gomem_may_alloc_pages())
+		return -ENOMEM;
 	/* Large chunks only when they come easily; then the order the span needs. */
 	for (; order > min_order; order = order >= min_order + 2 ? order - 2 : min_order) {
 		page = alloc_pages((pgfp | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL, order);

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build (or find in the cache) gomem's test kernel from Debian's linux-source-6.12.
 #
-# usage: scripts/build-kernel.sh debug|bench
+# usage: scripts/build-kernel.sh debug|bench|kasan|kcsan|rt
 #
 # The kernel is tinyconfig plus scripts/kconfig/base.config plus the variant's
 # fragment. It is cached under $GOMEM_CACHE/kernel/<variant>-<source version>-<hash>,
@@ -14,8 +14,8 @@ set -euo pipefail
 
 variant=${1:-}
 case "$variant" in
-debug | bench) ;;
-*) die "usage: build-kernel.sh debug|bench" ;;
+debug | bench | kasan | kcsan | rt) ;;
+*) die "usage: build-kernel.sh debug|bench|kasan|kcsan|rt" ;;
 esac
 
 frags=("$GOMEM_TOP/scripts/kconfig/base.config" "$GOMEM_TOP/scripts/kconfig/$variant.config")
@@ -51,19 +51,24 @@ start=$(date +%s)
 } >"$log" 2>&1 || die "configuring the $variant kernel failed (see $log)"
 
 # merge_config drops silently what Kconfig refuses: check every option asked for.
-missing=
+# A later fragment overrides an earlier one (rt.config turns base's PREEMPT off).
+declare -A want=()
 while read -r line; do
 	case "$line" in
-	CONFIG_*=*)
-		grep -qxF "$line" "$tmp/.config" || missing="$missing ${line}"
-		;;
+	CONFIG_*=*) want[${line%%=*}]=$line ;;
 	"# CONFIG_"*" is not set")
 		opt=${line#\# }
-		opt=${opt%% *}
-		grep -q "^$opt=" "$tmp/.config" && missing="$missing !${opt}"
+		want[${opt%% *}]="!${opt%% *}"
 		;;
 	esac
 done < <(cat "${frags[@]}")
+missing=
+for opt in "${!want[@]}"; do
+	case "${want[$opt]}" in
+	!*) grep -q "^$opt=" "$tmp/.config" && missing="$missing ${want[$opt]}" ;;
+	*) grep -qxF "${want[$opt]}" "$tmp/.config" || missing="$missing ${want[$opt]}" ;;
+	esac
+done
 [ -z "$missing" ] || die "the $variant kernel config lost:$missing (see $tmp/.config)"
 
 make -C "$src" O="$tmp" ARCH=x86_64 -j"$(($(nproc) + 1))" bzImage modules_prepare \

@@ -13,7 +13,9 @@
 set -uo pipefail
 . "$(dirname "$0")/common.sh"
 
-logs="$GOMEM_TOP/build/check"
+# scripts/variants.sh sources this file for kunit_vm with GOMEM_CHECK_LOGS set:
+# then only the functions are defined, and logs go there.
+logs=${GOMEM_CHECK_LOGS:-$GOMEM_TOP/build/check}
 rm -rf "$logs"
 mkdir -p "$logs"
 passed=0
@@ -115,10 +117,12 @@ check_dkms() {
 # kunit_ran, kunit_pass, kunit_fail, kunit_skip). GUEST_BEFORE runs in the
 # guest before gomem is loaded, GUEST_AFTER once the suites are unloaded,
 # gomem still loaded. Logs: NAME-console.log, NAME.ktap, NAME-parse.log.
+# KUNIT_BUILD (the modules, default build/debug) and KUNIT_TIMEOUT (seconds,
+# default 900) are for variants.sh.
 kunit_vm() {
 	local name=$1 params=${2:-} before=${3:-} after=${4:-}
 	local out guest ktap ktap_abs summary
-	out="$GOMEM_TOP/build/debug"
+	out=${KUNIT_BUILD:-$GOMEM_TOP/build/debug}
 	guest="$logs/$name-guest.sh"
 	{
 		cat <<'GUEST'
@@ -145,7 +149,7 @@ GUEST
 	} >"$guest"
 	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" -s "$guest" \
 		-l "$logs/$name-console.log" -m "$out/gomem/gomem.ko" \
-		-m "$out/kunit/gomem_kunit.ko" -m "$out/samples/gomem_sample.ko" -t 900
+		-m "$out/kunit/gomem_kunit.ko" -m "$out/samples/gomem_sample.ko" -t "${KUNIT_TIMEOUT:-900}"
 	local vm_rc=$?
 	ktap="$logs/$name.ktap"
 	sed -n '/^GOMEM-KTAP-BEGIN$/,/^GOMEM-KTAP-END$/p' "$logs/$name-console.log" |
@@ -201,7 +205,7 @@ echo "GOMEM-DEBUG-LEAKS listed=$n"
 kunit_step() {
 	local name=$1 t0 rc
 	kunit_ran=0 kunit_pass=0 kunit_fail=0 kunit_skip=0
-	if [ ! -f "$GOMEM_TOP/build/debug/kunit/gomem_kunit.ko" ]; then
+	if [ ! -f "${KUNIT_BUILD:-$GOMEM_TOP/build/debug}/kunit/gomem_kunit.ko" ]; then
 		failed=$((failed + 1))
 		printf 'FAIL %-14s no gomem_kunit.ko was built\n' "$name"
 		return
@@ -337,6 +341,7 @@ GUEST
 	grep -q GOMEM-PROC-OK "$logs/proc-console.log"
 }
 
+[ -z "${GOMEM_CHECK_LOGS:-}" ] || return 0
 echo "gomem: make check ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
 step deps bash "$GOMEM_TOP/scripts/install-deps.sh" || {
 	echo "$passed passed, $((failed)) failed"
@@ -363,6 +368,7 @@ else
 	echo "FAIL (every kernel-dependent check skipped: the test kernel did not build)"
 fi
 step distro-6.1 bash "$GOMEM_TOP/scripts/smoke-distro.sh"
+step distro-6.1-rt bash "$GOMEM_TOP/scripts/smoke-distro.sh" rt
 step dkms check_dkms
 
 echo "gomem: make check took $(($(date +%s) - start_all))s"

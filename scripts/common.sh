@@ -41,11 +41,17 @@ linux_source_dir() {
 	echo "$dir"
 }
 
-# Debian's stock 6.1 kernel: the version whose headers are installed.
+# Debian's 6.1 kernel of flavour $1 (stock, the default, or rt for PREEMPT_RT):
+# the version whose headers are installed, e.g. 6.1.0-56-amd64 or 6.1.0-56-rt-amd64.
 distro_kernel_release() {
 	local d
-	d=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | grep -v -- '-rt-' | sort -V | tail -n 1)
-	[ -n "$d" ] || die "no linux-headers-*-amd64 installed (run scripts/install-deps.sh)"
+	if [ "${1:-stock}" = rt ]; then
+		d=$(ls -d /usr/src/linux-headers-*-rt-amd64 2>/dev/null | sort -V | tail -n 1)
+	else
+		d=$(ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | grep -v -- '-rt-' |
+			sort -V | tail -n 1)
+	fi
+	[ -n "$d" ] || die "no linux-headers-*-amd64 (${1:-stock}) installed (run scripts/install-deps.sh)"
 	basename "$d" | sed 's/^linux-headers-//'
 }
 

@@ -5,14 +5,15 @@
 # usage: scripts/install-deps.sh [--no-distro]
 #
 # Needs root (or sudo) only when something is missing. --no-distro skips the
-# packages for the Debian 6.1 smoke test. Also fetches the stock 6.1 kernel image
-# matching the installed headers into the cache (apt-get download + dpkg -x).
+# packages for the Debian 6.1 smoke tests. Also fetches the stock and the
+# PREEMPT_RT 6.1 kernel images matching the installed headers into the cache
+# (apt-get download + dpkg -x).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 pkgs=(make gcc bc flex bison libelf-dev libssl-dev python3 rsync cpio kmod xz-utils
 	qemu-system-x86 busybox-static linux-source-6.12 sparse perl dkms)
-[ "${1:-}" = "--no-distro" ] || pkgs+=(linux-headers-amd64)
+[ "${1:-}" = "--no-distro" ] || pkgs+=(linux-headers-amd64 linux-headers-rt-amd64)
 
 missing=()
 for p in "${pkgs[@]}"; do
@@ -31,10 +32,12 @@ fi
 
 [ "${1:-}" = "--no-distro" ] && exit 0
 
-# The stock Debian kernel image matching the installed 6.1 headers, for smoke tests.
-rel=$(distro_kernel_release)
-dir="$GOMEM_CACHE/distro/$rel"
-if [ ! -f "$dir/vmlinuz" ]; then
+# The Debian kernel images matching the installed 6.1 headers, stock and
+# PREEMPT_RT, for the smoke tests.
+for flavour in stock rt; do
+	rel=$(distro_kernel_release $flavour)
+	dir="$GOMEM_CACHE/distro/$rel"
+	[ -f "$dir/vmlinuz" ] && continue
 	pkg="linux-image-$rel-unsigned"
 	tmp=$(mktemp -d "${TMPDIR:-/tmp}/gomem-distro.XXXXXX")
 	note "fetching $pkg"
@@ -47,4 +50,4 @@ if [ ! -f "$dir/vmlinuz" ]; then
 	cp "$tmp/x/boot/vmlinuz-$rel" "$dir.tmp/vmlinuz"
 	rm -rf "$tmp" "$dir"
 	mv "$dir.tmp" "$dir"
-fi
+done

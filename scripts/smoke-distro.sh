@@ -1,15 +1,21 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Smoke test on a kernel users run: build gomem against Debian's stock 6.1
-# headers, boot the matching stock image in QEMU, load gomem and the sample
-# client, read /proc/gomem, unload both.
+# Smoke test on a kernel users run: build gomem against Debian's 6.1
+# headers, boot the matching image in QEMU, load gomem and the sample
+# client, read /proc/gomem, unload both. FLAVOUR is stock (the default) or
+# rt, Debian's PREEMPT_RT kernel (linux-image-rt-amd64).
 #
-# usage: scripts/smoke-distro.sh
+# usage: scripts/smoke-distro.sh [stock|rt]
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
+flavour=${1:-stock}
+case "$flavour" in
+stock | rt) ;;
+*) die "usage: smoke-distro.sh [stock|rt]" ;;
+esac
 bash "$GOMEM_TOP/scripts/install-deps.sh"
-rel=$(distro_kernel_release)
+rel=$(distro_kernel_release "$flavour")
 kdir=/usr/src/linux-headers-$rel
 image="$GOMEM_CACHE/distro/$rel/vmlinuz"
 [ -f "$image" ] || die "no stock kernel image for $rel at $image"
@@ -19,6 +25,7 @@ log="$GOMEM_TOP/build/smoke-distro-$rel.log"
 guest=$(mktemp /tmp/gomem-guest.XXXXXX)
 trap 'rm -f "$guest"' EXIT
 cat >"$guest" <<'GUEST'
+echo "GOMEM-KERNEL $(uname -v)"
 insmod /gomem.ko retain_kb=262144 || exit 1
 insmod /gomem_sample.ko || exit 1
 grep -E "^(gomem - version|heap_inuse|heap_objects|mallocs|frees):" /proc/gomem || exit 1
@@ -41,4 +48,7 @@ if grep -q "gomem_sample: failed\|gomem: unloading with" "$log"; then
 fi
 grep -q "gomem_sample: unloaded, all objects intact" "$log" ||
 	die "the sample client did not finish on $rel (log: $log)"
+if [ "$flavour" = rt ] && ! grep -q "^GOMEM-KERNEL .*PREEMPT_RT" "$log"; then
+	die "the $rel kernel is not a PREEMPT_RT kernel (log: $log)"
+fi
 note "smoke test on Debian $rel passed"

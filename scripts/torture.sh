@@ -1,25 +1,29 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# The torture test (make torture): build the debug test kernel, gomem and
-# torture/gomem_torture.ko, boot QEMU with 4 vCPUs, load gomem and run the
+# The torture test (make torture): build the test kernel (the debug variant
+# unless told otherwise), gomem and torture/gomem_torture.ko, boot QEMU with
+# 4 vCPUs, load gomem and run the
 # torture module for DURATION_S seconds while a shell loop reads /proc/gomem,
 # unload both. Exit 0 only if the module reports result=PASS and the guest
 # log is clean (vm-run.sh fails on WARNING, BUG, lockdep and similar reports).
 #
-# usage: scripts/torture.sh [DURATION_S]   (default 300)
+# usage: scripts/torture.sh [DURATION_S [VARIANT]]   (default 300 debug;
+#        VARIANT is a build-kernel.sh variant: debug, kasan, kcsan, rt)
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 duration=${1:-300}
+variant=${2:-debug}
 case "$duration" in
-'' | *[!0-9]*) die "usage: torture.sh [DURATION_S]" ;;
+'' | *[!0-9]*) die "usage: torture.sh [DURATION_S [VARIANT]]" ;;
 esac
 [ "$duration" -ge 1 ] || die "DURATION_S must be at least 1"
 
-kdir=$(bash "$GOMEM_TOP/scripts/build-kernel.sh" debug)
+kdir=$(bash "$GOMEM_TOP/scripts/build-kernel.sh" "$variant")
 # Build gomem and the torture module together in their own copy of the
 # sources: build_modules() does not know torture/, so add it here.
 out="$GOMEM_TOP/build/torture"
+[ "$variant" = debug ] || out="$out-$variant"
 mkdir -p "$out"
 rsync -a --include='*/' --include='*.[ch]' --include=Kbuild --exclude='*' \
 	"$GOMEM_TOP/gomem" "$GOMEM_TOP/torture" "$out/" || die "cannot copy sources to $out"
@@ -29,7 +33,7 @@ make -C "$kdir" M="$out" W=1 modules >"$out/build.log" 2>&1 ||
 if grep -E 'warning:|error:' "$out/build.log" >&2; then
 	die "the build has warnings (log: $out/build.log)"
 fi
-log="$GOMEM_TOP/build/torture-debug.log"
+log="$GOMEM_TOP/build/torture-$variant.log"
 
 guest=$(mktemp /tmp/gomem-guest.XXXXXX)
 trap 'rm -f "$guest"' EXIT
@@ -61,4 +65,4 @@ if grep -q "gomem: unloading with" "$log"; then
 fi
 [[ "$summary" == *result=PASS* ]] || die "torture did not pass: ${summary:-no summary line} (log: $log)"
 echo "$summary"
-note "torture passed in ${secs}s (${duration}s run, log: $log)"
+note "torture passed on the $variant kernel in ${secs}s (${duration}s run, log: $log)"

@@ -144,9 +144,11 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" "$variant"; then
 			export GOMEM_VM_LOG_FILTER="bash $GOMEM_TOP/scripts/variants.sh --kcsan-filter"
 			step torture-60s bash "$GOMEM_TOP/scripts/torture.sh" 60 kcsan
 			run_kunit 2400 kunit
+			run_kunit 2400 kunit-debug debug=ZPU "$KUNIT_DEBUG_BEFORE" "$KUNIT_DEBUG_AFTER"
 			;;
 		rt)
 			run_kunit 900 kunit
+			run_kunit 900 kunit-debug debug=ZPU "$KUNIT_DEBUG_BEFORE" "$KUNIT_DEBUG_AFTER"
 			;;
 		esac
 	fi

@@ -42,10 +42,11 @@ kcsan_allowed=(
 	# again, reads its pool's state; the other access was not caught ("race
 	# at unknown origin"; kernel/workqueue.c).
 	'data-race in wq_worker_running\+'
-	# The PS/2 mouse at power-off: psmouse_cleanup() sends a command
-	# (ps2_do_sendbyte()) while i8042's interrupt handler (ps2_interrupt())
-	# updates the same ps2dev state (drivers/input/serio/libps2.c).
-	'data-race in ps2_do_sendbyte / ps2_interrupt$'
+	# The PS/2 mouse at probe and power-off: a command being sent
+	# (__ps2_command(), ps2_do_sendbyte()) while i8042's interrupt handler
+	# (ps2_interrupt(), ps2_handle_response()) updates the same ps2dev state
+	# (drivers/input/serio/libps2.c).
+	'data-race in (__ps2_command|ps2_do_sendbyte) / (ps2_interrupt|ps2_handle_response)$'
 )
 
 # variants.sh --kcsan-filter: the guest log on stdin, without the allowed

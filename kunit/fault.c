@@ -504,6 +504,27 @@ static unsigned int gt_span_pool(size_t size, bool tiny)
 #define GT_POOL_MAX	2048
 
 /*
+ * Take objects of @size, one per span, into @objs (room for GT_POOL_MAX)
+ * until span-structure pool @pool has no free chunk or GT_POOL_MAX are
+ * taken. Returns how many; *@free is the pool's free chunks at the end.
+ */
+static unsigned int gt_empty_pool(struct kunit *test, unsigned int pool, size_t size,
+				  void **objs, unsigned long *free)
+{
+	unsigned long inuse;
+	unsigned int n = 0;
+
+	for (;;) {
+		gomem_pool_counts(pool, &inuse, free);
+		if (!*free || n == GT_POOL_MAX)
+			return n;
+		objs[n] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[n]);
+		n++;
+	}
+}
+
+/*
  * The span structure cannot be had: the pool it comes from is empty and
  * its new page fails, while the heap has the pages. The request returns
  * NULL; the free run and its arena stay in the heap (same figures, the
@@ -520,7 +541,7 @@ static void gomem_test_fault_span_pool(struct kunit *test)
 	struct gt_snap *base = gt_snap_new(test), *before = gt_snap_new(test);
 	struct gt_snap *after = gt_snap_new(test), *end = gt_snap_new(test);
 	unsigned int pool = gt_span_pool(pp->size, false), n = 0, i;
-	unsigned long inuse, free;
+	unsigned long free;
 	void **objs, *p, *q;
 
 	objs = kunit_kcalloc(test, GT_POOL_MAX, sizeof(*objs), GFP_KERNEL);
@@ -531,14 +552,7 @@ static void gomem_test_fault_span_pool(struct kunit *test)
 	gt_snap_take(base);
 
 	/* One object per span: each request takes one chunk of the pool. */
-	for (;;) {
-		gomem_pool_counts(pool, &inuse, &free);
-		if (!free || n == GT_POOL_MAX)
-			break;
-		objs[n] = gomem_alloc(pp->size, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, objs[n]);
-		n++;
-	}
+	n = gt_empty_pool(test, pool, pp->size, objs, &free);
 	KUNIT_ASSERT_EQ_MSG(test, free, 0, "pool %u still has %lu chunks after %u spans", pool,
 			    free, n);
 	gt_snap_take(before);
@@ -691,7 +705,7 @@ static void gomem_test_fault_grow_metadata(struct kunit *test)
 {
 	struct gt_snap *base = gt_snap_new(test), *before = gt_snap_new(test);
 	struct gt_snap *after = gt_snap_new(test);
-	unsigned long inuse, free, pages_before, pages_after;
+	unsigned long free, pages_before, pages_after;
 	unsigned int n = 0, i, left;
 	void **objs, *p;
 
@@ -702,14 +716,7 @@ static void gomem_test_fault_grow_metadata(struct kunit *test)
 	gt_assert_empty_heap(test);
 	gt_snap_take(base);
 
-	for (;;) {
-		gomem_pool_counts(GOMEM_POOL_SPAN0, &inuse, &free);
-		if (!free || n == GT_POOL_MAX)
-			break;
-		objs[n] = gomem_alloc(SZ_64K, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, objs[n]);
-		n++;
-	}
+	n = gt_empty_pool(test, GOMEM_POOL_SPAN0, SZ_64K, objs, &free);
 	KUNIT_ASSERT_EQ(test, free, 0);
 	for (;;) {
 		gt_snap_take(before);

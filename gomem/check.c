@@ -2,9 +2,10 @@
 /*
  * gomem's invariant walker: checks the equations written on struct mspan,
  * struct mcache and the mheap, each under the lock that makes it hold.
+ *
+ * Layer 10 (internal.h), an observer: reads every layer below, and calls
+ * debug.c for the objects' red zones and poison.
  */
-
-#define pr_fmt(fmt) KBUILD_MODNAME ": check: " fmt
 
 #include <linux/bitmap.h>
 #include <linux/module.h>
@@ -14,7 +15,7 @@
 #define CHECK(cond, fmt, ...)						\
 	do {								\
 		if (unlikely(!(cond))) {				\
-			pr_err(fmt "\n", ##__VA_ARGS__);		\
+			pr_err("check: " fmt "\n", ##__VA_ARGS__);	\
 			bad++;						\
 		}							\
 	} while (0)

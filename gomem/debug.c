@@ -19,9 +19,11 @@
  * Free objects are filled with 0x6b up to the trailer (P), and so are fresh
  * spans when they are carved; the fill is checked when an object is handed
  * out again. The trailer survives a free: it names the last free's owner.
+ *
+ * Layer 6 (internal.h): calls mcentral.c's and mheap.c's structures (the
+ * leak walk), report.c; reports print owners through the hook this file
+ * registers (gomem_report_set_owner_hook()).
  */
-
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/jiffies.h>
 #include <linux/module.h>
@@ -48,6 +50,9 @@ static atomic_long_t calls_finished;
 
 /* Lists a going module's leaks (with U); defined with the leak reports below. */
 static struct notifier_block module_nb;
+
+/* Prints a reported object's owners; registered as report.c's hook with U. */
+static void debug_describe(const void *p, struct mspan *s);
 
 /* Leaked objects listed by name at unload before the rest are only counted. */
 #define GOMEM_LEAKS_LISTED	16
@@ -98,6 +103,7 @@ int gomem_debug_init(const char *opts)
 
 		if (ret)
 			return ret;
+		gomem_report_set_owner_hook(debug_describe);
 	}
 	static_branch_enable(&gomem_debug_key);
 	pr_info("debug mode:%s%s%s, %u bytes added per object at least\n",
@@ -221,16 +227,12 @@ static struct gomem_trailer *trailer_at(const void *p, struct mspan *s, void **o
 	return trailer_of(*obj, *slot);
 }
 
-/**
- * gomem_debug_describe() - print the owners of the object holding @p
- * @p: the pointer a report is about
- * @s: its span, or NULL
- *
- * Part of a report (gomem_report()); prints nothing without U.
- *
- * Context: any context.
+/*
+ * Print the owners of the object holding @p (span @s, or NULL): the last
+ * part of a report, through the hook registered with report.c when U is on;
+ * and of the heap walker's findings. Any context.
  */
-void gomem_debug_describe(const void *p, struct mspan *s)
+static void debug_describe(const void *p, struct mspan *s)
 {
 	struct gomem_trailer *t;
 	size_t slot;
@@ -430,7 +432,7 @@ int gomem_debug_check_slot(const void *obj, struct mspan *s, size_t slot, bool l
 		pr_err("check: free object %p of %zu-byte slot written at offset %ld\n",
 		       obj, slot, (long)(bad - (u8 *)obj));
 	}
-	gomem_debug_describe(obj, s);
+	debug_describe(obj, s);
 	return 1;
 }
 
@@ -554,8 +556,10 @@ void gomem_debug_report_leaks(void)
  */
 void gomem_debug_exit_module(void)
 {
-	if (gomem_debug_flags & GOMEM_DEBUG_USER)
+	if (gomem_debug_flags & GOMEM_DEBUG_USER) {
+		gomem_report_set_owner_hook(NULL);
 		unregister_module_notifier(&module_nb);
+	}
 }
 
 /* === Hooks for gomem's own KUnit suites (namespace GOMEM_INTERNAL) === */

@@ -1,16 +1,41 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * gomem internals: spans, the page map, mcentral, mheap and the per-CPU mcache.
- * The allocation and free walks are described at the top of malloc.c.
+ * gomem internals: spans, the page map, mcentral, mheap and the per-CPU
+ * mcache. The allocation and free walks are described at the top of malloc.c.
+ *
+ * Layers (bottom up). A file uses - calls, or reads the data of - only the
+ * files of lower layers, never one above it or beside it; a lower layer that
+ * must start work above it is handed a hook or a work item at load.
+ * scripts/check-layers.py checks this from the built objects in make check.
+ *
+ *   1  internal.h, sizeclasses.h, gomem.h  types, invariants, inline helpers
+ *   2  report.c    error counters, warn-once and rate limit, the KUnit claim,
+ *                  describing an object (owners: a hook debug.c registers)
+ *   3  fixalloc.c  metadata pools; the boundary with the page allocator
+ *                  (gomem_page_gfp(), gomem_may_alloc_pages())
+ *   4  mheap.c     arenas, free runs, spans, the page map; releases idle
+ *                  arenas; schedules the idle work handed to it
+ *   5  mcentral.c  the spans of each class, the transfer caches
+ *   6  debug.c     debug mode: slots, red zones, poison, owners, leaks
+ *                  (below the caches: a fresh span is poisoned at refill)
+ *   7  mcache.c    per-CPU caches: refill, flush, tiny blocks, the local and
+ *                  all-CPU drains, CPU hotplug
+ *   8  scavenge.c  the scavenger's work, retention, pressure, the shrinker
+ *   9  malloc.c    the entry points and their fast paths: small, tiny,
+ *                  large, debug mode
+ *  10  proc.c, check.c  observers: statistics and /proc/gomem, the
+ *                  invariant walker
+ *  11  main.c      module parameters, init and exit order, leaks at unload
  *
  * Lock order (outermost first); no path holds two mcentral locks at once, and
  * no path holds an mcentral lock and the mheap lock together:
  *
  *   mcentral.lock   raw, IRQ-safe. Guards one span class: its partial and full
- *                   lists and, for every span of the class, alloc_bits,
- *                   alloc_cache, freeindex and alloc_count.
+ *                   lists, nspans, nfree, the transfer cache and, for every
+ *                   span of the class, alloc_bits, alloc_cache, freeindex,
+ *                   alloc_count and list.
  *   mheap.lock      raw, IRQ-safe. Guards free runs, arenas, span states and
- *                   page-map writes, and the heap byte counters.
+ *                   page-map writes, the heap byte counters and the idle work.
  *   fixalloc.lock   raw, IRQ-safe, a leaf. Guards one metadata pool.
  *
  * The per-CPU caches take no lock: each context (task, softirq, hardirq) of
@@ -18,19 +43,22 @@
  * All locks are raw spinlocks so that PREEMPT_RT allows them under
  * preempt_disable(); no page is allocated or freed while one is held. On
  * PREEMPT_RT no page is allocated with preemption or interrupts disabled
- * either (gomem_may_alloc_pages() in mheap.c).
+ * either (gomem_may_alloc_pages() in fixalloc.c).
  */
 #ifndef _GOMEM_INTERNAL_H
 #define _GOMEM_INTERNAL_H
 
 #include <linux/atomic.h>
 #include <linux/bitops.h>
+#include <linux/hardirq.h>
 #include <linux/jump_label.h>
 #include <linux/mm.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
+#include <linux/preempt.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #include "gomem.h"
 #include "sizeclasses.h"
@@ -94,13 +122,16 @@ struct mspan {
 	unsigned long bits[];		/* storage of alloc_bits and live_bits */
 };
 
-/* struct gomem_arena - one chunk from alloc_pages, carved into spans (mheap.lock). */
+/*
+ * struct gomem_arena - one chunk from alloc_pages, carved into spans.
+ * Invariant: inuse_pages == the pages of its in-use spans.
+ */
 struct gomem_arena {
-	struct list_head node;		/* mheap.arenas */
-	unsigned long base;		/* page_address() of the chunk */
-	unsigned int npages;		/* gomem pages */
-	unsigned int order;		/* kernel page order of the chunk */
-	unsigned int inuse_pages;	/* gomem pages in in-use spans */
+	struct list_head node;		/* on mheap.arenas (mheap.lock) */
+	unsigned long base;		/* page_address() of the chunk; set before listed */
+	unsigned int npages;		/* gomem pages; set before listed */
+	unsigned int order;		/* kernel page order; set before listed */
+	unsigned int inuse_pages;	/* gomem pages in in-use spans (mheap.lock) */
 };
 
 /* struct gomem_cobj - an object held by a per-CPU cache, with its span. */
@@ -109,12 +140,15 @@ struct gomem_cobj {
 	struct mspan *span;
 };
 
-/* struct mcache_class - one span class's objects in an mcache (a stack). */
+/*
+ * struct mcache_class - one span class's objects in an mcache (a stack).
+ * Owned as its mcache is; statistics read count racily.
+ */
 struct mcache_class {
 	u16 count;			/* objects held */
-	u16 cap;			/* room in objs[] */
-	u16 batch;			/* objects moved per refill or flush */
-	struct gomem_cobj *objs;	/* points into mcache.pool */
+	u16 cap;			/* room in objs[]; set at load */
+	u16 batch;			/* objects moved per refill or flush; set at load */
+	struct gomem_cobj *objs;	/* points into mcache.pool; set at load */
 };
 
 /*
@@ -144,36 +178,41 @@ struct mcache {
 
 /* struct gomem_pcpu - the per-CPU pointers to a CPU's caches. */
 struct gomem_pcpu {
-	struct mcache *ctx[GOMEM_NR_CTX];
+	struct mcache *ctx[GOMEM_NR_CTX];	/* set at load, cleared at exit */
 };
 
-/* struct mcentral - the spans of one span class. */
+/*
+ * struct mcentral - the spans of one span class.
+ * Invariants: nspans == |partial| + |full|; nfree == the sum over partial
+ * spans of (nelems - alloc_count); every span on full has alloc_count == nelems.
+ */
 struct mcentral {
-	raw_spinlock_t lock;
-	struct list_head partial;	/* spans with free objects */
-	struct list_head full;		/* spans with none */
-	unsigned long nspans;		/* spans of this class */
-	unsigned long nfree;		/* objects not handed out, in those spans */
+	raw_spinlock_t lock;		/* see the lock order above */
+	struct list_head partial;	/* spans with free objects (lock) */
+	struct list_head full;		/* spans with none (lock) */
+	unsigned long nspans;		/* spans of this class (lock; statistics read racily) */
+	unsigned long nfree;		/* objects not handed out, in those spans (lock; ditto) */
 	/*
 	 * The transfer cache (tcmalloc's): free objects flushed by one CPU's
 	 * cache wait here, their alloc bits still set, for another CPU's
 	 * refill; a remote free then costs two copies, not two bitmap walks.
 	 * Invariant: 0 <= nxfer <= xfer_cap.
 	 */
-	struct gomem_cobj *xfer;	/* written once at init */
-	unsigned int nxfer;		/* objects in xfer[] */
+	struct gomem_cobj *xfer;	/* written once at init; entries under lock */
+	unsigned int nxfer;		/* objects in xfer[] (lock; statistics read racily) */
 	unsigned int xfer_cap;		/* room in xfer[], written once at init */
 } ____cacheline_aligned_in_smp;
 
-/* A pool of fixed-size metadata objects, carved from whole kernel pages. */
+/*
+ * A pool of fixed-size metadata objects, carved from whole kernel pages.
+ * Invariant: sys / PAGE_SIZE * (PAGE_SIZE / size) == inuse + |free|.
+ */
 struct gomem_fixalloc {
-	raw_spinlock_t lock;
-	const char *name;
-	unsigned int size;
-	void *free;			/* free chunks, linked through their first word */
-	unsigned long chunk;		/* carve position in the newest page */
-	unsigned int left;		/* chunks left in it */
-	struct list_head pages;		/* all pages, for module exit */
+	raw_spinlock_t lock;		/* a leaf lock */
+	const char *name;		/* set at load */
+	unsigned int size;		/* chunk bytes; set at load */
+	void *free;			/* free chunks, linked through their first word (lock) */
+	struct list_head pages;		/* all pages, for module exit (lock) */
 	/* Written under lock with WRITE_ONCE(); statistics READ_ONCE() them without. */
 	unsigned long inuse;		/* chunks in use */
 	unsigned long sys;		/* bytes of pages held */
@@ -194,15 +233,24 @@ enum gomem_pool {
 /* Free runs of n pages are on free[n - 1], larger ones on the last list. */
 #define GOMEM_FREE_LISTS	128
 
+/*
+ * struct mheap - the arenas and their free runs.
+ * Invariants: heap_sys == the sum of the arenas' bytes; heap_inuse == the
+ * sum of their inuse_pages in bytes; narenas == |arenas|.
+ */
 struct mheap {
-	raw_spinlock_t lock;
-	struct list_head free[GOMEM_FREE_LISTS];	/* free runs by npages */
-	struct list_head arenas;
-	/* Byte counters (mheap.lock; read racily by statistics). */
+	raw_spinlock_t lock;		/* see the lock order above */
+	struct list_head free[GOMEM_FREE_LISTS];	/* free runs by npages (lock) */
+	struct list_head arenas;	/* every arena held (lock) */
+	/* Byte counters (lock; read racily by statistics and the shrinker). */
 	unsigned long heap_sys;		/* bytes of arenas held */
 	unsigned long heap_inuse;	/* bytes in in-use spans */
 	unsigned long released;		/* bytes of arenas returned since load */
 	unsigned long narenas;		/* arenas held */
+	/* The idle work (gomem_heap_set_idle_work(); lock). */
+	struct delayed_work *idle_work;	/* scheduled when idle > idle_threshold */
+	unsigned long idle_delay;	/* jiffies */
+	unsigned long idle_threshold;	/* idle heap bytes */
 };
 
 /* Error kinds reported by gomem_report(). */
@@ -216,28 +264,62 @@ enum gomem_error {
 	GOMEM_NR_ERRORS,
 };
 
-extern struct mheap gomem_heap;
-extern struct mcentral gomem_central[GOMEM_NUM_SPANCLASSES];
-extern struct gomem_fixalloc gomem_pools[GOMEM_NR_POOLS];
-DECLARE_PER_CPU(struct gomem_pcpu, gomem_pcpu);
-extern atomic_long_t gomem_errors[GOMEM_NR_ERRORS];
-extern bool gomem_tiny_enabled;
-extern unsigned long gomem_retain_bytes;
+/* The first reports a KUnit case claims, as recorded by report.c. */
+#define GOMEM_REPORT_RECORDS	16
 
-/* mheap.c */
+/* struct gomem_report_record - one report, as gomem_report() was called. */
+struct gomem_report_record {
+	enum gomem_error err;
+	const void *ptr;		/* the pointer reported */
+	unsigned long caller;		/* the gomem call's call site, 0 if none */
+	long offset;			/* red zone and poison: first bad byte */
+};
+
+/*
+ * struct gomem_report_capture - the data of a KUnit case's "gomem_errors"
+ * resource: reports made by the case's task are counted and recorded here
+ * instead of printed. Written only by that task.
+ */
+struct gomem_report_capture {
+	atomic_long_t count;		/* reports claimed */
+	struct gomem_report_record rec[GOMEM_REPORT_RECORDS];	/* the first ones */
+};
+
+/* Prints what a higher layer knows of a reported object (debug.c's owners). */
+typedef void (*gomem_owner_hook_t)(const void *p, struct mspan *s);
+
+extern struct mheap gomem_heap;				/* mheap.c */
+extern struct mcentral gomem_central[GOMEM_NUM_SPANCLASSES];	/* mcentral.c */
+extern struct gomem_fixalloc gomem_pools[GOMEM_NR_POOLS];	/* fixalloc.c */
+DECLARE_PER_CPU(struct gomem_pcpu, gomem_pcpu);		/* mcache.c */
+extern atomic_long_t gomem_errors[GOMEM_NR_ERRORS];	/* report.c */
+extern bool gomem_tiny_enabled;				/* malloc.c */
+
+/* report.c (layer 2) */
+void gomem_report(enum gomem_error err, const void *p, struct mspan *s, unsigned long caller,
+		  long offset);
+void gomem_report_set_owner_hook(gomem_owner_hook_t hook);
+
+/* fixalloc.c (layer 3) */
+bool gomem_may_alloc_pages(void);
+gfp_t gomem_page_gfp(gfp_t gfp);
+void gomem_fixalloc_init(struct gomem_fixalloc *f, const char *name, unsigned int size);
+void *gomem_fixalloc_alloc(struct gomem_fixalloc *f, gfp_t gfp);
+void gomem_fixalloc_free(struct gomem_fixalloc *f, void *p);
+void gomem_fixalloc_destroy(struct gomem_fixalloc *f);
+
+/* mheap.c (layer 4) */
 int gomem_heap_init(unsigned long initial_bytes);
 void gomem_heap_exit(void);
 struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_t gfp);
 void gomem_heap_free(struct mspan *s);
-unsigned long gomem_heap_scavenge(bool all_idle);
-void gomem_heap_pressure_kick(void);
-void gomem_heap_stop_scavenger(void);
-void *gomem_fixalloc_alloc(struct gomem_fixalloc *f, gfp_t gfp);
-void gomem_fixalloc_free(struct gomem_fixalloc *f, void *p);
+unsigned long gomem_heap_release(unsigned long keep_idle);
+void gomem_heap_set_idle_work(struct delayed_work *work, unsigned long delay,
+			      unsigned long threshold);
 unsigned long gomem_max_large_pages(void);
 unsigned long gomem_heap_map_bytes(void);
 
-/* mcentral.c */
+/* mcentral.c (layer 5) */
 int gomem_central_init(void);
 void gomem_central_exit(void);
 void gomem_central_drain(void);
@@ -246,39 +328,40 @@ unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsign
 void gomem_central_add_span(unsigned int sc, struct mspan *s);
 void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int n);
 
-/* mcache.c */
+/* mcache.c (layer 7; debug.c, layer 6, is declared below) */
 int gomem_mcache_init(void);
 void gomem_mcache_exit(void);
+struct mcache *gomem_refill(unsigned int sc, gfp_t gfp);
 void gomem_mcache_flush(struct mcache *c, unsigned int sc, unsigned int n);
 void gomem_mcache_drain(struct mcache *c);
 void gomem_mcache_drain_cpu(unsigned int cpu);
 void gomem_tiny_release(struct mcache *c, struct mspan *s, unsigned long block);
 void gomem_tiny_retire(struct mcache *c);
 unsigned long gomem_mcache_bytes(void);
+void gomem_drain_local(void);
+void gomem_drain_all(void);
 
-/* malloc.c */
-void gomem_report(enum gomem_error err, const void *p, struct mspan *s, unsigned long caller,
-		  long offset);
+/* scavenge.c (layer 8) */
+int gomem_scavenger_init(unsigned long retain_bytes);
+void gomem_scavenger_exit(void);
 
-/* check.c, proc.c */
+/* proc.c, check.c (layer 10) */
 int gomem_check_heap(void);
 int gomem_proc_init(void);
 void gomem_proc_exit(void);
 
-/* shrinker.c */
-int gomem_shrinker_init(void);
-void gomem_shrinker_exit(void);
+/*
+ * Exported for gomem's own KUnit suites only (namespace GOMEM_INTERNAL),
+ * besides gomem_drain_local(), gomem_drain_all() and gomem_check_heap().
+ */
+long gomem_error_count(enum gomem_error err);			/* report.c */
+void gomem_pool_counts(unsigned int pool, unsigned long *inuse,
+		       unsigned long *free);			/* fixalloc.c */
+long gomem_nopage_count(void);					/* fixalloc.c */
+unsigned long gomem_heap_sys_bytes(void);			/* mheap.c */
+void gomem_scavenge(void);					/* scavenge.c */
 
-/* Exported for gomem's own KUnit suites only (namespace GOMEM_INTERNAL). */
-void gomem_drain_local(void);
-void gomem_drain_all(void);
-void gomem_scavenge(void);
-long gomem_error_count(enum gomem_error err);
-unsigned long gomem_heap_sys_bytes(void);
-void gomem_pool_counts(unsigned int pool, unsigned long *inuse, unsigned long *free);
-long gomem_nopage_count(void);
-
-/* === Debug mode (debug.c): red zones, poisoning, owner tracking === */
+/* === Debug mode (debug.c, layer 6): red zones, poisoning, owner tracking === */
 
 #define GOMEM_DEBUG_REDZONE	BIT(0)	/* Z: a red zone after every object */
 #define GOMEM_DEBUG_POISON	BIT(1)	/* P: free objects poisoned, checked on reuse */
@@ -325,7 +408,6 @@ void gomem_debug_check_live(void *obj, struct mspan *s, size_t slot, unsigned lo
 void gomem_debug_check_large(void *obj, struct mspan *s, size_t slot, unsigned long caller);
 void gomem_debug_release(void *obj, size_t slot, unsigned long caller);
 size_t gomem_debug_size(const void *obj, size_t slot);
-void gomem_debug_describe(const void *p, struct mspan *s);
 int gomem_debug_check_slot(const void *obj, struct mspan *s, size_t slot, bool live);
 void gomem_debug_report_leaks(void);
 void gomem_debug_exit_module(void);
@@ -337,7 +419,7 @@ unsigned int gomem_debug_mode(void);
 size_t gomem_debug_overhead(void);
 int gomem_debug_owner(const void *ptr, enum gomem_track_kind kind, struct gomem_track *t);
 
-/* === The page map (mheap.c): gomem page -> span, three levels === */
+/* === The page map (mheap.c, layer 4): gomem page -> span, three levels === */
 
 #define MAP_LEAF_BITS		9
 #define MAP_L2_BITS		12
@@ -407,6 +489,27 @@ static inline unsigned int gomem_spanclass_size(unsigned int sc)
 static __always_inline unsigned int gomem_obj_index(const struct mspan *s, unsigned long p)
 {
 	return (unsigned int)(((u64)(p - s->base) * s->divmagic) >> 32);
+}
+
+/* === Per-CPU cache access (mcache.c's caches; malloc.c's fast paths) === */
+
+/* The cache of this CPU for the current context. Preemption must be off. */
+static __always_inline struct mcache *gomem_mcache_current(void)
+{
+	unsigned int ctx = GOMEM_CTX_TASK;
+
+	if (in_hardirq())
+		ctx = GOMEM_CTX_HARDIRQ;
+	else if (in_serving_softirq())
+		ctx = GOMEM_CTX_SOFTIRQ;
+	return this_cpu_read(gomem_pcpu.ctx[ctx]);
+}
+
+/* Disable preemption and return the current cache; undo with preempt_enable(). */
+static __always_inline struct mcache *gomem_mcache_get(void)
+{
+	preempt_disable();
+	return gomem_mcache_current();
 }
 
 #endif /* _GOMEM_INTERNAL_H */

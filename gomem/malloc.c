@@ -2,10 +2,14 @@
 /*
  * gomem - Go's runtime memory allocator, as a kernel allocator for modules.
  *
- * This file owns the public entry points and their fast paths. The levels of
- * the hierarchy each have a file: mcache.c (per-CPU caches), mcentral.c
- * (per-class span lists), mheap.c (arenas, spans, page map). Locks are
- * described once, at the top of internal.h.
+ * This file owns the public entry points and their fast paths: small, tiny
+ * and large objects, and the debug-mode entry points. The levels of the
+ * hierarchy each have a file: mcache.c (per-CPU caches, refill, drains),
+ * mcentral.c (per-class span lists), mheap.c (arenas, spans, page map),
+ * fixalloc.c (metadata pools), scavenge.c (memory given back); main.c loads
+ * and unloads the whole. The layering and the locks are described once, at
+ * the top of internal.h. Layer 9: calls mcache.c, debug.c, mheap.c and
+ * report.c.
  *
  * Allocation walk, gomem_alloc(size, gfp):
  *
@@ -49,51 +53,19 @@
  *     page allocator.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/bitops.h>
-#include <linux/cpu.h>
 #include <linux/hardirq.h>
 #include <linux/kmemleak.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/overflow.h>
 #include <linux/preempt.h>
-#include <linux/ratelimit.h>
 #include <linux/sched/mm.h>
-#include <linux/slab.h>
 #include <linux/string.h>
-#include <linux/workqueue.h>
-
-#if IS_ENABLED(CONFIG_KUNIT)
-#include <kunit/resource.h>
-#include <kunit/test.h>
-#endif
 
 #include "internal.h"
 
+/* Module parameter tiny (main.c): written before any allocation, then read-only. */
 bool gomem_tiny_enabled = true;
-module_param_named(tiny, gomem_tiny_enabled, bool, 0444);
-MODULE_PARM_DESC(tiny, "Pack objects under 16 bytes into 16-byte blocks (default: on)");
-
-static unsigned long initial_heap_kb;
-module_param(initial_heap_kb, ulong, 0444);
-MODULE_PARM_DESC(initial_heap_kb,
-		 "Heap to take from the page allocator at load and retain, in KiB (default: 0)");
-
-static unsigned long retain_kb = 4096;
-module_param(retain_kb, ulong, 0444);
-MODULE_PARM_DESC(retain_kb,
-		 "Idle heap kept from the page allocator, in KiB (default: 4096)");
-
-static char *debug;
-module_param(debug, charp, 0444);
-MODULE_PARM_DESC(debug,
-		 "Debug mode, as slub_debug: Z red zones, P poisoning, U owner tracking, 1 or all for ZPU (default: off)");
-
-unsigned long gomem_retain_bytes;
-atomic_long_t gomem_errors[GOMEM_NR_ERRORS];
-static unsigned long gomem_warned;
 
 /* The address of every zero-size object (Go's zerobase). */
 static u64 gomem_zerobase;
@@ -101,170 +73,7 @@ static u64 gomem_zerobase;
 /* Requests gomem refuses: it serves only directly mapped normal memory. */
 #define GOMEM_GFP_REFUSED	(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM)
 
-static const char * const gomem_error_names[] = {
-	[GOMEM_ERR_INVALID_FREE]	= "invalid pointer",
-	[GOMEM_ERR_DOUBLE_FREE]		= "double free (object not live)",
-	[GOMEM_ERR_NMI]			= "call from NMI context",
-	[GOMEM_ERR_CORRUPT]		= "internal corruption",
-	[GOMEM_ERR_REDZONE]		= "red zone overwritten",
-	[GOMEM_ERR_POISON]		= "free object written (use after free)",
-};
-
-static_assert(ARRAY_SIZE(gomem_error_names) == GOMEM_NR_ERRORS);
-
-/* === Error reports === */
-
-#if IS_ENABLED(CONFIG_KUNIT)
-/*
- * A KUnit case that provokes errors on purpose adds a resource named
- * "gomem_errors" (an atomic_long_t) to its test; reports made by its task
- * are counted there instead of printed (as SLUB does for slub_kunit).
- */
-static bool gomem_kunit_claims(void)
-{
-	struct kunit_resource *res;
-	struct kunit *test = current->kunit_test;
-
-	if (likely(!test) || !in_task())
-		return false;
-	/* The lookup takes test->lock, a spinlock_t: it sleeps on PREEMPT_RT. */
-	if (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible())
-		return false;
-	res = kunit_find_named_resource(test, "gomem_errors");
-	if (!res)
-		return false;
-	atomic_long_inc(res->data);
-	kunit_put_resource(res);
-	return true;
-}
-#else
-static bool gomem_kunit_claims(void)
-{
-	return false;
-}
-#endif
-
-/* The object @p is in, as a report names it. */
-static void gomem_describe(const void *p, struct mspan *s)
-{
-	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
-	unsigned long off;
-
-	if (!s) {
-		pr_err("  %p is in no gomem span\n", p);
-		return;
-	}
-	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS) {
-		off = (unsigned long)p - s->base;
-		pr_err("  in tiny block %lu of span %p, offset %lu\n", off / GOMEM_TINY_SIZE,
-		       (void *)s->base, off % GOMEM_TINY_SIZE);
-	} else if (state == MSPAN_SMALL) {
-		unsigned int idx = gomem_obj_index(s, (unsigned long)p);
-
-		off = (unsigned long)p - s->base - (unsigned long)idx * s->elemsize;
-		pr_err("  class %u (%u bytes): object %u of %u in span %p, offset %lu\n",
-		       s->spanclass, s->elemsize, idx, s->nelems, (void *)s->base, off);
-	} else if (state == MSPAN_LARGE || state == MSPAN_FREEING) {
-		pr_err("  large object of %u pages at %p (span %s), offset %lu\n", s->npages,
-		       (void *)s->base, state == MSPAN_LARGE ? "in use" : "being freed",
-		       (unsigned long)p - s->base);
-	} else {
-		pr_err("  in span %p, state %u (not in use)\n", (void *)s->base, state);
-	}
-	gomem_debug_describe(p, s);
-}
-
-/**
- * gomem_report() - count and report a bad call or an inconsistency
- * @err: what went wrong
- * @p: the pointer concerned
- * @s: its span, or NULL
- * @caller: the call site of the gomem call, 0 if unknown
- * @offset: for a red zone or poison report, the first bad byte's offset in
- *	    the object; otherwise ignored
- *
- * The first report of each kind is a WARN (with a backtrace), later ones are
- * rate-limited errors. Each names the object, its class and span, the caller
- * and, in debug mode with owner tracking, who allocated and last freed it.
- * The caller then ignores the request, or completes it after a repair.
- *
- * Context: any context.
- */
-void gomem_report(enum gomem_error err, const void *p, struct mspan *s, unsigned long caller,
-		  long offset)
-{
-	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL, DEFAULT_RATELIMIT_BURST);
-
-	atomic_long_inc(&gomem_errors[err]);
-	if (gomem_kunit_claims())
-		return;
-	if (!test_and_set_bit(err, &gomem_warned))
-		WARN(1, "gomem: %s: %p from %pS\n", gomem_error_names[err], p, (void *)caller);
-	else if (__ratelimit(&rs))
-		pr_err("%s: %p from %pS\n", gomem_error_names[err], p, (void *)caller);
-	else
-		return;
-	if (err == GOMEM_ERR_REDZONE)
-		pr_err("  first bad byte at offset %ld; red zone restored\n", offset);
-	else if (err == GOMEM_ERR_POISON)
-		pr_err("  first bad byte at offset %ld; object re-initialised\n", offset);
-	else if (p)
-		pr_err("  call ignored\n");
-	if (p)
-		gomem_describe(p, s);
-}
-
-/* === Per-CPU cache access === */
-
-/* The cache of this CPU for the current context. Preemption must be off. */
-static __always_inline struct mcache *gomem_mcache_current(void)
-{
-	unsigned int ctx = GOMEM_CTX_TASK;
-
-	if (in_hardirq())
-		ctx = GOMEM_CTX_HARDIRQ;
-	else if (in_serving_softirq())
-		ctx = GOMEM_CTX_SOFTIRQ;
-	return this_cpu_read(gomem_pcpu.ctx[ctx]);
-}
-
-/* Disable preemption and return the current cache; undo with preempt_enable(). */
-static __always_inline struct mcache *gomem_mcache_get(void)
-{
-	preempt_disable();
-	return gomem_mcache_current();
-}
-
 /* === Small objects === */
-
-/*
- * Refill class @sc of the current cache (mcentral, then mheap, then page
- * allocator). Entered with preemption disabled. Returns the cache, with at
- * least one object of @sc and preemption still disabled; or NULL, with
- * preemption enabled. May sleep if @gfp allows, with preemption enabled.
- */
-static noinline struct mcache *gomem_refill(unsigned int sc, gfp_t gfp)
-{
-	unsigned int npages = gomem_class_to_npages[gomem_spanclass_sizeclass(sc)];
-	struct mcache_class *cc;
-	struct mcache *c;
-	struct mspan *s;
-
-	for (;;) {
-		c = gomem_mcache_current();
-		cc = &c->cls[sc];
-		if (cc->count || gomem_central_fill(sc, cc, cc->batch))
-			return c;
-		preempt_enable();
-		s = gomem_heap_alloc(npages, sc, gfp);
-		if (!s)
-			return NULL;
-		if (static_branch_unlikely(&gomem_debug_key))
-			gomem_debug_new_span(s);
-		gomem_central_add_span(sc, s);
-		preempt_disable();
-	}
-}
 
 /*
  * The small-object fast path: pop the cache, mark the object live.
@@ -845,167 +654,3 @@ void *gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp)
 }
 EXPORT_SYMBOL_GPL(gomem_realloc);
 
-/* === Hooks for gomem's own KUnit suites (namespace GOMEM_INTERNAL) === */
-
-/**
- * gomem_drain_local() - flush this CPU's caches, all contexts, to the mcentrals
- *
- * Context: process context.
- */
-void gomem_drain_local(void)
-{
-	struct gomem_pcpu *pc;
-	unsigned int ctx;
-
-	/* Softirqs off before interrupts: local_bh_enable() needs interrupts on. */
-	local_bh_disable();
-	local_irq_disable();
-	pc = this_cpu_ptr(&gomem_pcpu);
-	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++)
-		gomem_mcache_drain(pc->ctx[ctx]);
-	local_irq_enable();
-	local_bh_enable();
-}
-EXPORT_SYMBOL_NS_GPL(gomem_drain_local, GOMEM_INTERNAL);
-
-static long gomem_drain_fn(void *arg)
-{
-	gomem_drain_local();
-	return 0;
-}
-
-/**
- * gomem_drain_all() - flush every cache, per-CPU and transfer, to the spans
- *
- * Each CPU drains its own caches from a work item on that CPU: no CPU ever
- * touches another's cache while it may be in use. Offline CPUs were drained
- * when they went down.
- *
- * Context: process context; may sleep.
- */
-void gomem_drain_all(void)
-{
-	unsigned int cpu;
-
-	cpus_read_lock();
-	for_each_online_cpu(cpu)
-		work_on_cpu(cpu, gomem_drain_fn, NULL);
-	cpus_read_unlock();
-	gomem_central_drain();
-}
-EXPORT_SYMBOL_NS_GPL(gomem_drain_all, GOMEM_INTERNAL);
-
-/**
- * gomem_scavenge() - return every idle arena to the page allocator
- *
- * Context: process context.
- */
-void gomem_scavenge(void)
-{
-	gomem_central_drain();
-	gomem_heap_scavenge(true);
-}
-EXPORT_SYMBOL_NS_GPL(gomem_scavenge, GOMEM_INTERNAL);
-
-/**
- * gomem_error_count() - reports of one kind since load
- * @err: the kind
- *
- * Context: any context.
- * Return: the count.
- */
-long gomem_error_count(enum gomem_error err)
-{
-	return atomic_long_read(&gomem_errors[err]);
-}
-EXPORT_SYMBOL_NS_GPL(gomem_error_count, GOMEM_INTERNAL);
-
-/**
- * gomem_heap_sys_bytes() - bytes of arenas held now
- *
- * Context: any context.
- * Return: the bytes.
- */
-unsigned long gomem_heap_sys_bytes(void)
-{
-	return READ_ONCE(gomem_heap.heap_sys);
-}
-EXPORT_SYMBOL_NS_GPL(gomem_heap_sys_bytes, GOMEM_INTERNAL);
-
-/* === Module === */
-
-static void gomem_report_leaks(void)
-{
-	struct gomem_memstats *ms = kzalloc(sizeof(*ms), GFP_KERNEL);
-
-	if (!ms)
-		return;
-	gomem_read_memstats(ms);
-	if (ms->heap_objects) {
-		pr_warn("unloading with %llu objects (%llu bytes) still allocated, freed now\n",
-			ms->heap_objects, ms->heap_alloc);
-		if (static_branch_unlikely(&gomem_debug_key))
-			gomem_debug_report_leaks();
-	}
-	kfree(ms);
-}
-
-static int __init gomem_init(void)
-{
-	int ret;
-
-	ret = gomem_debug_init(debug);
-	if (ret)
-		return ret;
-	gomem_retain_bytes = max(retain_kb, initial_heap_kb) * 1024;
-	ret = gomem_central_init();
-	if (ret)
-		goto out_debug;
-	ret = gomem_heap_init(initial_heap_kb * 1024);
-	if (ret)
-		goto out_central;
-	ret = gomem_mcache_init();
-	if (ret)
-		goto out_heap;
-	ret = gomem_proc_init();
-	if (ret)
-		goto out_mcache;
-	ret = gomem_shrinker_init();
-	if (ret)
-		goto out_proc;
-	pr_info("loaded: %u size classes, %lu KiB per-CPU caches, tiny %s\n",
-		GOMEM_NUM_SIZE_CLASSES - 1, gomem_mcache_bytes() / 1024,
-		gomem_debug_flags ? "off (debug mode)" : gomem_tiny_enabled ? "on" : "off");
-	return 0;
-
-out_proc:
-	gomem_proc_exit();
-out_mcache:
-	gomem_heap_stop_scavenger();
-	gomem_mcache_exit();
-out_heap:
-	gomem_heap_exit();
-out_central:
-	gomem_central_exit();
-out_debug:
-	gomem_debug_exit_module();
-	return ret;
-}
-
-static void __exit gomem_exit(void)
-{
-	gomem_debug_exit_module();
-	gomem_shrinker_exit();
-	gomem_proc_exit();
-	gomem_heap_stop_scavenger();
-	gomem_report_leaks();
-	gomem_mcache_exit();
-	gomem_central_drain();
-	gomem_heap_exit();
-	gomem_central_exit();
-}
-
-module_init(gomem_init);
-module_exit(gomem_exit);
-MODULE_LICENSE("GPL");
-MODULE_DESCRIPTION("gomem: Go's runtime memory allocator for kernel modules");

@@ -16,14 +16,20 @@
  * allocated for every possible CPU at load; a CPU that goes offline has its
  * caches flushed back to the mcentrals by the CPU-hotplug "dead" callback,
  * which runs once nothing can use them.
+ *
+ * Layer 7 (internal.h): calls debug.c, mcentral.c and mheap.c.
  */
 
+#include <linux/bottom_half.h>
 #include <linux/cpu.h>
 #include <linux/cpuhotplug.h>
 #include <linux/gfp.h>
+#include <linux/irqflags.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/workqueue.h>
 
 #include "internal.h"
 
@@ -81,6 +87,44 @@ static struct mcache *mcache_create(enum gomem_ctx ctx)
 	}
 	mcache_total += mcache_size[ctx];
 	return c;
+}
+
+/**
+ * gomem_refill() - refill one class of the current cache: the fast paths' exit
+ * @sc: span class
+ * @gfp: the allocation's flags
+ *
+ * Takes a batch from the class's mcentral; when it has no partial span, a
+ * fresh span from the mheap (which may take an arena from the page
+ * allocator), then tries again - on whatever CPU and context the task runs
+ * by then. Steps 4-6 of the allocation walk (malloc.c).
+ *
+ * Context: entered with preemption disabled; may sleep if @gfp allows, with
+ * preemption enabled.
+ * Return: the current cache, holding at least one object of @sc, with
+ * preemption still disabled; or NULL, with preemption enabled.
+ */
+noinline struct mcache *gomem_refill(unsigned int sc, gfp_t gfp)
+{
+	unsigned int npages = gomem_class_to_npages[gomem_spanclass_sizeclass(sc)];
+	struct mcache_class *cc;
+	struct mcache *c;
+	struct mspan *s;
+
+	for (;;) {
+		c = gomem_mcache_current();
+		cc = &c->cls[sc];
+		if (cc->count || gomem_central_fill(sc, cc, cc->batch))
+			return c;
+		preempt_enable();
+		s = gomem_heap_alloc(npages, sc, gfp);
+		if (!s)
+			return NULL;
+		if (static_branch_unlikely(&gomem_debug_key))
+			gomem_debug_new_span(s);
+		gomem_central_add_span(sc, s);
+		preempt_disable();
+	}
 }
 
 /**
@@ -173,6 +217,57 @@ void gomem_mcache_drain_cpu(unsigned int cpu)
 		if (pc->ctx[ctx])
 			gomem_mcache_drain(pc->ctx[ctx]);
 }
+
+/**
+ * gomem_drain_local() - flush this CPU's caches, all contexts, to the mcentrals
+ *
+ * Used by the shrinker (scavenge.c); exported for gomem's KUnit suites too.
+ *
+ * Context: process context.
+ */
+void gomem_drain_local(void)
+{
+	struct gomem_pcpu *pc;
+	unsigned int ctx;
+
+	/* Softirqs off before interrupts: local_bh_enable() needs interrupts on. */
+	local_bh_disable();
+	local_irq_disable();
+	pc = this_cpu_ptr(&gomem_pcpu);
+	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++)
+		gomem_mcache_drain(pc->ctx[ctx]);
+	local_irq_enable();
+	local_bh_enable();
+}
+EXPORT_SYMBOL_NS_GPL(gomem_drain_local, GOMEM_INTERNAL);
+
+static long gomem_drain_fn(void *arg)
+{
+	gomem_drain_local();
+	return 0;
+}
+
+/**
+ * gomem_drain_all() - flush every cache, per-CPU and transfer, to the spans
+ *
+ * Each CPU drains its own caches from a work item on that CPU: no CPU ever
+ * touches another's cache while it may be in use. Offline CPUs were drained
+ * when they went down. The scavenger's normal operation (scavenge.c);
+ * exported for gomem's own KUnit suites too.
+ *
+ * Context: process context; may sleep.
+ */
+void gomem_drain_all(void)
+{
+	unsigned int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		work_on_cpu(cpu, gomem_drain_fn, NULL);
+	cpus_read_unlock();
+	gomem_central_drain();
+}
+EXPORT_SYMBOL_NS_GPL(gomem_drain_all, GOMEM_INTERNAL);
 
 static int gomem_cpu_dead(unsigned int cpu)
 {

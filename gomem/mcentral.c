@@ -19,6 +19,8 @@
  * Go finds freed objects again when the sweeper rebuilds allocBits; gomem
  * clears alloc bits at flush time, so when freeindex reaches nelems while
  * objects are free below it, the scan simply starts over at 0 (the sweep).
+ *
+ * Layer 5 (internal.h): calls mheap.c and report.c.
  */
 
 #include <linux/bitops.h>

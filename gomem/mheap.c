@@ -18,12 +18,12 @@
  * exit, in the pools). An address outside every arena finds NULL, which is
  * how gomem_free() tells a gomem pointer from any other.
  *
- * The scavenger (Go's idea, a delayed work item) gives memory back: when a
- * span is freed while the idle heap exceeds gomem_retain_bytes, it runs a
- * second later, has every CPU flush its own caches (objects parked there keep
- * spans, and so arenas, in use), then returns arenas with no span in use to
- * the page allocator while the idle heap still exceeds the retention. It
- * never runs under a lock or in the caller's context.
+ * Memory goes back through gomem_heap_release(), which returns arenas with
+ * no span in use; when a free leaves more idle heap than the idle threshold,
+ * gomem_heap_free() schedules the work item the scavenger handed down at
+ * load (gomem_heap_set_idle_work()). This file never calls above itself.
+ *
+ * Layer 4 (internal.h): calls fixalloc.c and report.c.
  */
 
 #include <linux/gfp.h>
@@ -31,6 +31,7 @@
 #include <linux/log2.h>
 #include <linux/mmzone.h>
 #include <linux/module.h>
+#include <linux/printk.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
@@ -48,187 +49,11 @@
 #define GOMEM_ARENA_ORDER	min(22 - PAGE_SHIFT, GOMEM_MAX_ORDER)
 
 struct mheap gomem_heap;
-struct gomem_fixalloc gomem_pools[GOMEM_NR_POOLS];
 
 struct map_l2 **gomem_map_l1;		/* entries set once, by cmpxchg */
 unsigned long gomem_map_limit;		/* first direct-map offset not covered */
 static unsigned long map_l1_len;	/* entries of gomem_map_l1 */
 static atomic_long_t map_bytes;		/* bytes of middle tables and leaves */
-
-/* How long after the first idle span the scavenger runs. */
-#define GOMEM_SCAVENGE_DELAY	HZ
-
-static void gomem_scavenge_workfn(struct work_struct *work);
-static DECLARE_DELAYED_WORK(gomem_scavenge_work, gomem_scavenge_workfn);
-static bool gomem_scavenger_stopped;	/* set once at exit, before the caches go */
-
-/*
- * Requests gomem turned down because it would have had to call the page
- * allocator where PREEMPT_RT forbids it (gomem_may_alloc_pages()).
- */
-static atomic_long_t gomem_nopage_refusals;
-
-/*
- * May gomem take pages from the page allocator here? On PREEMPT_RT the page
- * allocator's locks (zone->lock and friends) are sleeping locks: it must not
- * be entered with preemption or interrupts disabled - in hard interrupt
- * context (HRTIMER_MODE_*_HARD timers included), under a raw spinlock or in a
- * preempt_disable() or local_irq_disable() section of the caller - whatever
- * the gfp flags say. There gomem serves only from its caches and the arenas
- * it holds, and fails (NULL) when it would need new pages. Softirqs and
- * threaded interrupt handlers are preemptible on PREEMPT_RT and allocate as
- * anywhere else; without PREEMPT_RT, @gfp alone decides.
- */
-static bool gomem_may_alloc_pages(void)
-{
-	if (!IS_ENABLED(CONFIG_PREEMPT_RT) || preemptible())
-		return true;
-	atomic_long_inc(&gomem_nopage_refusals);
-	return false;
-}
-
-/**
- * gomem_nopage_count() - requests refused for want of the page allocator
- *
- * Always 0 without PREEMPT_RT; see gomem_may_alloc_pages().
- *
- * Context: any context.
- * Return: refusals since load.
- */
-long gomem_nopage_count(void)
-{
-	return atomic_long_read(&gomem_nopage_refusals);
-}
-EXPORT_SYMBOL_NS_GPL(gomem_nopage_count, GOMEM_INTERNAL);
-
-/* The flags gomem passes to the page allocator for a caller's @gfp. */
-static gfp_t gomem_page_gfp(gfp_t gfp)
-{
-	gfp_t keep = __GFP_RECLAIM | __GFP_IO | __GFP_FS | __GFP_HIGH | __GFP_NOWARN |
-		     __GFP_NORETRY | __GFP_RETRY_MAYFAIL | __GFP_NOFAIL | __GFP_MEMALLOC |
-		     __GFP_NOMEMALLOC;
-#ifdef __GFP_ATOMIC
-	keep |= __GFP_ATOMIC;
-#endif
-	return gfp & keep;
-}
-
-/* === Metadata pools (Go's fixalloc) === */
-
-static void fixalloc_init(struct gomem_fixalloc *f, const char *name, unsigned int size)
-{
-	raw_spin_lock_init(&f->lock);
-	f->name = name;
-	f->size = ALIGN(size, sizeof(void *));
-	INIT_LIST_HEAD(&f->pages);
-}
-
-/**
- * gomem_fixalloc_alloc() - take one zeroed chunk of a metadata pool
- * @f: the pool
- * @gfp: allocation flags, for a new page when the pool is empty
- *
- * Context: any context @gfp allows; takes f->lock, a leaf lock.
- * Return: the chunk, or NULL when no page could be had.
- */
-void *gomem_fixalloc_alloc(struct gomem_fixalloc *f, gfp_t gfp)
-{
-	unsigned long flags;
-	struct page *page;
-	void *p = NULL;
-	unsigned int i, n;
-
-	for (;;) {
-		raw_spin_lock_irqsave(&f->lock, flags);
-		if (f->free) {
-			p = f->free;
-			f->free = *(void **)p;
-			/* WRITE_ONCE: gomem_read_memstats() reads it without the lock. */
-			WRITE_ONCE(f->inuse, f->inuse + 1);
-		}
-		raw_spin_unlock_irqrestore(&f->lock, flags);
-		if (p) {
-			memset(p, 0, f->size);
-			return p;
-		}
-		if (!gomem_may_alloc_pages())
-			return NULL;
-		page = alloc_page(gomem_page_gfp(gfp) & ~__GFP_NOFAIL);
-		if (!page)
-			return NULL;
-		n = PAGE_SIZE / f->size;
-		raw_spin_lock_irqsave(&f->lock, flags);
-		list_add(&page->lru, &f->pages);
-		WRITE_ONCE(f->sys, f->sys + PAGE_SIZE);	/* read without the lock too */
-		for (i = 0; i < n; i++) {
-			void **chunk = page_address(page) + i * f->size;
-
-			*chunk = f->free;
-			f->free = chunk;
-		}
-		raw_spin_unlock_irqrestore(&f->lock, flags);
-	}
-}
-
-/**
- * gomem_fixalloc_free() - give a chunk back to its pool
- * @f: the pool
- * @p: a chunk from gomem_fixalloc_alloc(@f)
- *
- * Context: any context; takes f->lock, a leaf lock.
- */
-void gomem_fixalloc_free(struct gomem_fixalloc *f, void *p)
-{
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&f->lock, flags);
-	*(void **)p = f->free;
-	f->free = p;
-	WRITE_ONCE(f->inuse, f->inuse - 1);	/* read without the lock by statistics */
-	raw_spin_unlock_irqrestore(&f->lock, flags);
-}
-
-/**
- * gomem_pool_counts() - chunks of one metadata pool in use and free
- * @pool: an &enum gomem_pool
- * @inuse: where to store the chunks handed out
- * @free: where to store the chunks the pool holds ready (no page needed)
- *
- * For gomem's own KUnit suites (namespace GOMEM_INTERNAL): a failure path
- * that loses a chunk shows as @inuse above its earlier value once
- * everything is freed. Every page of a pool is carved whole when it is
- * added, so the free chunks are the pages' chunks minus those in use.
- *
- * Context: any context; takes the pool's lock, a leaf lock.
- */
-void gomem_pool_counts(unsigned int pool, unsigned long *inuse, unsigned long *free)
-{
-	struct gomem_fixalloc *f;
-	unsigned long flags;
-
-	*inuse = 0;
-	*free = 0;
-	if (WARN_ON_ONCE(pool >= GOMEM_NR_POOLS))
-		return;
-	f = &gomem_pools[pool];
-	raw_spin_lock_irqsave(&f->lock, flags);
-	*inuse = f->inuse;
-	*free = f->sys / PAGE_SIZE * (PAGE_SIZE / f->size) - f->inuse;
-	raw_spin_unlock_irqrestore(&f->lock, flags);
-}
-EXPORT_SYMBOL_NS_GPL(gomem_pool_counts, GOMEM_INTERNAL);
-
-static void fixalloc_destroy(struct gomem_fixalloc *f)
-{
-	struct page *page, *tmp;
-
-	list_for_each_entry_safe(page, tmp, &f->pages, lru) {
-		list_del(&page->lru);
-		__free_page(page);
-	}
-	f->free = NULL;
-	f->sys = 0;
-}
 
 /* The pool for span structures with bitmaps for @nelems objects. */
 static unsigned int span_pool(unsigned int nelems)
@@ -384,6 +209,7 @@ static struct mspan *run_find_locked(unsigned int npages)
 	struct mspan *run, *best = NULL;
 	unsigned int i;
 
+	lockdep_assert_held(&gomem_heap.lock);
 	for (i = npages - 1; i < GOMEM_FREE_LISTS - 1; i++)
 		if (!list_empty(&gomem_heap.free[i]))
 			return list_first_entry(&gomem_heap.free[i], struct mspan, node);
@@ -449,8 +275,18 @@ static int heap_grow(unsigned int npages, gfp_t gfp)
 	return 0;
 }
 
-/* Release arenas with no span in use while the idle heap exceeds the retention. */
-static unsigned long heap_release(bool all_idle)
+/**
+ * gomem_heap_release() - return idle arenas to the page allocator
+ * @keep_idle: idle heap bytes to keep; 0 releases every idle arena
+ *
+ * Returns arenas with no span in use, one by one, while the idle heap
+ * (heap_sys - heap_inuse) still exceeds @keep_idle by the arena's size.
+ *
+ * Context: process context or any context but NMI; takes the mheap lock,
+ * frees pages after dropping it.
+ * Return: bytes returned to the page allocator.
+ */
+unsigned long gomem_heap_release(unsigned long keep_idle)
 {
 	struct gomem_arena *arena, *tmp;
 	unsigned long flags, released = 0;
@@ -464,12 +300,14 @@ static unsigned long heap_release(bool all_idle)
 
 		if (arena->inuse_pages)
 			continue;
-		if (!all_idle && idle < gomem_retain_bytes + bytes)
+		if (idle < keep_idle + bytes)
 			continue;
 		run = gomem_span_of((void *)arena->base);
-		if (WARN_ON_ONCE(!run || run->state != MSPAN_FREE ||
-				 run->npages != arena->npages))
+		if (unlikely(!run || run->state != MSPAN_FREE || run->npages != arena->npages)) {
+			/* No span in use, yet not one free run: keep it, say so. */
+			gomem_report(GOMEM_ERR_CORRUPT, (void *)arena->base, run, 0, 0);
 			continue;
+		}
 		run_remove_locked(run);
 		span_free(run);
 		list_move(&arena->node, &victims);
@@ -486,45 +324,6 @@ static unsigned long heap_release(bool all_idle)
 		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_ARENA], arena);
 	}
 	return released;
-}
-
-/* Set by the shrinker: the next scavenger run ignores the retention. */
-static atomic_t gomem_heap_pressure = ATOMIC_INIT(0);
-
-static void gomem_scavenge_workfn(struct work_struct *work)
-{
-	bool all_idle = atomic_xchg(&gomem_heap_pressure, 0);
-
-	gomem_drain_all();
-	heap_release(all_idle);
-}
-
-/**
- * gomem_heap_scavenge() - return idle arenas to the page allocator now
- * @all_idle: release every idle arena, ignoring gomem_retain_bytes
- *
- * Context: process context; takes the mheap lock.
- * Return: bytes returned to the page allocator.
- */
-unsigned long gomem_heap_scavenge(bool all_idle)
-{
-	return heap_release(all_idle);
-}
-
-/**
- * gomem_heap_pressure_kick() - memory is short: scavenge everything idle, soon
- *
- * The scavenger runs at once, has every CPU flush its caches and returns
- * every idle arena, whatever the retention.
- *
- * Context: any context but NMI.
- */
-void gomem_heap_pressure_kick(void)
-{
-	if (READ_ONCE(gomem_scavenger_stopped))
-		return;
-	atomic_set(&gomem_heap_pressure, 1);
-	mod_delayed_work(system_wq, &gomem_scavenge_work, 0);
 }
 
 /* === Spans === */
@@ -605,8 +404,8 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
  * gomem_heap_free() - give a span's pages back to the heap
  * @s: a span in state MSPAN_SMALL with no object handed out, or MSPAN_FREEING
  *
- * Coalesces with free neighbours in the same arena; kicks the scavenger when
- * the idle heap exceeds the retention.
+ * Coalesces with free neighbours in the same arena; schedules the idle work
+ * (gomem_heap_set_idle_work()) when the idle heap exceeds its threshold.
  *
  * Context: any context; no gomem lock held. Takes the mheap lock.
  */
@@ -617,6 +416,7 @@ void gomem_heap_free(struct mspan *s)
 	unsigned long arena_end = arena->base + ((unsigned long)arena->npages << GOMEM_PAGE_SHIFT);
 	atomic_t *masks = s->tiny_masks;
 	struct mspan *run = s, *prev = NULL, *next = NULL;
+	struct delayed_work *work;
 	bool kick = false;
 	unsigned long flags;
 
@@ -649,14 +449,15 @@ void gomem_heap_free(struct mspan *s)
 		span_free(next);
 	}
 	run_insert_locked(run);
-	if (gomem_heap.heap_sys - gomem_heap.heap_inuse > gomem_retain_bytes)
+	work = gomem_heap.idle_work;
+	if (work && gomem_heap.heap_sys - gomem_heap.heap_inuse > gomem_heap.idle_threshold)
 		kick = true;
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 
 	if (masks)
 		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_TINYMASK], masks);
-	if (kick && !READ_ONCE(gomem_scavenger_stopped))
-		schedule_delayed_work(&gomem_scavenge_work, GOMEM_SCAVENGE_DELAY);
+	if (kick)
+		schedule_delayed_work(work, gomem_heap.idle_delay);
 }
 
 /**
@@ -696,13 +497,13 @@ int gomem_heap_init(unsigned long initial_bytes)
 			"mspan0", "mspan1", "mspan2", "mspan4", "mspan8", "mspan16",
 		};
 
-		fixalloc_init(&gomem_pools[i], names[i],
-			      sizeof(struct mspan) + 2 * b * sizeof(unsigned long));
+		gomem_fixalloc_init(&gomem_pools[i], names[i],
+				    sizeof(struct mspan) + 2 * b * sizeof(unsigned long));
 		b = b ? 2 * b : 1;
 	}
-	fixalloc_init(&gomem_pools[GOMEM_POOL_ARENA], "arena", sizeof(struct gomem_arena));
-	fixalloc_init(&gomem_pools[GOMEM_POOL_TINYMASK], "tinymask",
-		      sizeof(atomic_t) * gomem_class_to_nelems[GOMEM_TINY_SIZECLASS]);
+	gomem_fixalloc_init(&gomem_pools[GOMEM_POOL_ARENA], "arena", sizeof(struct gomem_arena));
+	gomem_fixalloc_init(&gomem_pools[GOMEM_POOL_TINYMASK], "tinymask",
+			    sizeof(atomic_t) * gomem_class_to_nelems[GOMEM_TINY_SIZECLASS]);
 
 	gomem_map_limit = 1UL << MAX_PHYSMEM_BITS;
 	map_l1_len = DIV_ROUND_UP(gomem_map_limit >> GOMEM_PAGE_SHIFT, MAP_L2_LEN * MAP_LEAF_LEN);
@@ -725,16 +526,41 @@ int gomem_heap_init(unsigned long initial_bytes)
 }
 
 /**
- * gomem_heap_stop_scavenger() - wait for the scavenger and keep it stopped
+ * gomem_heap_set_idle_work() - what to schedule when the heap grows idle
+ * @work: a work item, scheduled after @delay when a span free leaves more
+ *	  than @threshold bytes of idle heap; NULL to stop scheduling it
+ * @delay: jiffies to wait
+ * @threshold: idle heap bytes
  *
- * Context: process context, module exit, before the caches go away; no
- * gomem user is left to kick it again.
+ * The scavenger (scavenge.c) hands its work item down here at load, so that
+ * the heap can start it without calling up; it sets NULL before it cancels
+ * the work at exit.
+ *
+ * Context: process context; takes the mheap lock.
  */
-void gomem_heap_stop_scavenger(void)
+void gomem_heap_set_idle_work(struct delayed_work *work, unsigned long delay,
+			      unsigned long threshold)
 {
-	WRITE_ONCE(gomem_scavenger_stopped, true);
-	cancel_delayed_work_sync(&gomem_scavenge_work);
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+	gomem_heap.idle_work = work;
+	gomem_heap.idle_delay = delay;
+	gomem_heap.idle_threshold = threshold;
+	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 }
+
+/**
+ * gomem_heap_sys_bytes() - bytes of arenas held now
+ *
+ * Context: any context.
+ * Return: the bytes.
+ */
+unsigned long gomem_heap_sys_bytes(void)
+{
+	return READ_ONCE(gomem_heap.heap_sys);
+}
+EXPORT_SYMBOL_NS_GPL(gomem_heap_sys_bytes, GOMEM_INTERNAL);
 
 /**
  * gomem_heap_exit() - return every arena and all metadata
@@ -757,7 +583,7 @@ void gomem_heap_exit(void)
 	for (i = 0; i < GOMEM_FREE_LISTS; i++)
 		INIT_LIST_HEAD(&gomem_heap.free[i]);
 	for (i = 0; i < GOMEM_NR_POOLS; i++)
-		fixalloc_destroy(&gomem_pools[i]);
+		gomem_fixalloc_destroy(&gomem_pools[i]);
 	map_destroy();
 }
 

@@ -8,6 +8,8 @@
  * on but the mheap's, for four loads: every other figure is a racy read of a
  * value its owner writes whole, so a read may mix moments but reflects every
  * allocation and free that completed before it started.
+ *
+ * Layer 10 (internal.h), an observer: reads every layer below.
  */
 
 #include <linux/module.h>

@@ -176,10 +176,10 @@ struct gt_errors *gt_errors_start(struct kunit *test)
 	int ret;
 
 	KUNIT_ASSERT_NOT_NULL(test, e);
-	atomic_long_set(&e->claimed, 0);
+	atomic_long_set(&e->cap.count, 0);
 	/* Removed before e itself is freed: resources go in reverse order. */
 	ret = kunit_add_named_resource(test, NULL, NULL, &e->res, "gomem_errors",
-				       &e->claimed);
+				       &e->cap);
 	KUNIT_ASSERT_EQ(test, ret, 0);
 	gt_errors_mark(e);
 	return e;
@@ -191,7 +191,7 @@ void gt_errors_mark(struct gt_errors *e)
 
 	for (i = 0; i < GOMEM_NR_ERRORS; i++)
 		e->base[i] = gomem_error_count(i);
-	e->claimed_base = atomic_long_read(&e->claimed);
+	e->claimed_base = atomic_long_read(&e->cap.count);
 }
 
 long gt_errors_delta(struct gt_errors *e, enum gomem_error err)
@@ -211,7 +211,7 @@ long gt_errors_delta_all(struct gt_errors *e)
 
 long gt_errors_claimed(struct gt_errors *e)
 {
-	return atomic_long_read(&e->claimed) - e->claimed_base;
+	return atomic_long_read(&e->cap.count) - e->claimed_base;
 }
 
 /* === CPUs and threads === */

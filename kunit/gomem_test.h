@@ -93,13 +93,14 @@ static inline u32 gt_rand(u32 *state)
 /**
  * struct gt_errors - reports of a case that frees bad pointers on purpose
  * @res: the named KUnit resource "gomem_errors" gomem_report() looks for
- * @claimed: reports gomem counted for this test instead of printing them
- * @claimed_base: @claimed at the last gt_errors_mark()
+ * @cap: reports gomem counted and recorded for this test instead of
+ *	  printing them (the resource's data)
+ * @claimed_base: @cap.count at the last gt_errors_mark()
  * @base: gomem_error_count() of each kind at the last gt_errors_mark()
  */
 struct gt_errors {
 	struct kunit_resource res;
-	atomic_long_t claimed;
+	struct gomem_report_capture cap;
 	long claimed_base;
 	long base[GOMEM_NR_ERRORS];
 };

@@ -5,8 +5,6 @@
  * them alive until it is unloaded, so /proc/gomem has something to show.
  */
 
-#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
-
 #include <linux/module.h>
 #include <linux/random.h>
 #include <linux/slab.h>

@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem's module: its parameters, the order in which the layers start and
+ * stop, and the leak report at unload.
+ *
+ * Init goes bottom up (internal.h lists the layers): debug mode, the
+ * mcentrals, the mheap, the per-CPU caches, /proc/gomem, then the scavenger
+ * and its shrinker, the last because it may run at once. Exit goes top down:
+ * nothing can report leaks into, kick, or read a layer that is gone.
+ *
+ * Layer 11 (internal.h), the top: calls any layer.
+ */
+
+#include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/printk.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+module_param_named(tiny, gomem_tiny_enabled, bool, 0444);
+MODULE_PARM_DESC(tiny, "Pack objects under 16 bytes into 16-byte blocks (default: on)");
+
+static unsigned long initial_heap_kb;
+module_param(initial_heap_kb, ulong, 0444);
+MODULE_PARM_DESC(initial_heap_kb,
+		 "Heap to take from the page allocator at load and retain, in KiB (default: 0)");
+
+static unsigned long retain_kb = 4096;
+module_param(retain_kb, ulong, 0444);
+MODULE_PARM_DESC(retain_kb,
+		 "Idle heap kept from the page allocator, in KiB (default: 4096)");
+
+static char *debug;
+module_param(debug, charp, 0444);
+MODULE_PARM_DESC(debug,
+		 "Debug mode, as slub_debug: Z red zones, P poisoning, U owner tracking, 1 or all for ZPU (default: off)");
+
+/* Objects still allocated at unload: counted, and with U listed by owner. */
+static void gomem_report_leaks(void)
+{
+	struct gomem_memstats *ms = kzalloc(sizeof(*ms), GFP_KERNEL);
+
+	if (!ms)
+		return;
+	gomem_read_memstats(ms);
+	if (ms->heap_objects) {
+		pr_warn("unloading with %llu objects (%llu bytes) still allocated, freed now\n",
+			ms->heap_objects, ms->heap_alloc);
+		gomem_debug_report_leaks();
+	}
+	kfree(ms);
+}
+
+static int __init gomem_init(void)
+{
+	int ret;
+
+	ret = gomem_debug_init(debug);
+	if (ret)
+		return ret;
+	ret = gomem_central_init();
+	if (ret)
+		goto out_debug;
+	ret = gomem_heap_init(initial_heap_kb * 1024);
+	if (ret)
+		goto out_central;
+	ret = gomem_mcache_init();
+	if (ret)
+		goto out_heap;
+	ret = gomem_proc_init();
+	if (ret)
+		goto out_mcache;
+	ret = gomem_scavenger_init(max(retain_kb, initial_heap_kb) * 1024);
+	if (ret)
+		goto out_proc;
+	pr_info("loaded: %u size classes, %lu KiB per-CPU caches, tiny %s\n",
+		GOMEM_NUM_SIZE_CLASSES - 1, gomem_mcache_bytes() / 1024,
+		gomem_debug_flags ? "off (debug mode)" : gomem_tiny_enabled ? "on" : "off");
+	return 0;
+
+out_proc:
+	gomem_proc_exit();
+out_mcache:
+	gomem_mcache_exit();
+out_heap:
+	gomem_central_drain();
+	gomem_heap_exit();
+out_central:
+	gomem_central_exit();
+out_debug:
+	gomem_debug_exit_module();
+	return ret;
+}
+
+static void __exit gomem_exit(void)
+{
+	gomem_scavenger_exit();
+	gomem_proc_exit();
+	gomem_report_leaks();
+	gomem_debug_exit_module();
+	gomem_mcache_exit();
+	gomem_central_drain();
+	gomem_heap_exit();
+	gomem_central_exit();
+}
+
+module_init(gomem_init);
+module_exit(gomem_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("gomem: Go's runtime memory allocator for kernel modules");

@@ -361,6 +361,20 @@ long gomem_nopage_count(void);					/* fixalloc.c */
 unsigned long gomem_heap_sys_bytes(void);			/* mheap.c */
 void gomem_scavenge(void);					/* scavenge.c */
 
+/*
+ * The race window (malloc.c): in a gomem built with -DGOMEM_RACE_WINDOW, the
+ * torture module can delay a free between its checks and its claim; in every
+ * other build it is nothing.
+ */
+#ifdef GOMEM_RACE_WINDOW
+void gomem_race_window(const void *p);
+void gomem_set_race_hook(void (*hook)(const void *p));
+#else
+static __always_inline void gomem_race_window(const void *p)
+{
+}
+#endif
+
 /* === Debug mode (debug.c, layer 6): red zones, poisoning, owner tracking === */
 
 #define GOMEM_DEBUG_REDZONE	BIT(0)	/* Z: a red zone after every object */

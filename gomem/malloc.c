@@ -220,6 +220,7 @@ static void gomem_tiny_free(struct mspan *s, const void *p, unsigned long caller
 	size = tiny_lookup(s, p, &mask, caller);
 	if (!size)
 		return;
+	gomem_race_window(p);
 	/* Before the bit goes: a block released at once may be handed out again. */
 	kmemleak_free(p);
 	if (want_init_on_free())
@@ -264,8 +265,12 @@ static void gomem_large_free(struct mspan *s, const void *p, unsigned long calle
 	struct mcache *c;
 
 	/* Claim the span: of two racing frees, one wins, the other is reported. */
-	if ((unsigned long)p != s->base ||
-	    cmpxchg(&s->state, MSPAN_LARGE, MSPAN_FREEING) != MSPAN_LARGE) {
+	if ((unsigned long)p != s->base) {
+		gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
+		return;
+	}
+	gomem_race_window(p);
+	if (cmpxchg(&s->state, MSPAN_LARGE, MSPAN_FREEING) != MSPAN_LARGE) {
 		gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
 		return;
 	}
@@ -281,6 +286,40 @@ static void gomem_large_free(struct mspan *s, const void *p, unsigned long calle
 	preempt_enable();
 	gomem_heap_free(s);
 }
+
+#ifdef GOMEM_RACE_WINDOW
+/* === The race window (torture builds only) === */
+
+static void (*gomem_race_hook)(const void *p);
+
+/* Called by a free between its checks and its claim of the object. */
+void gomem_race_window(const void *p)
+{
+	void (*hook)(const void *p) = READ_ONCE(gomem_race_hook);
+
+	if (hook)
+		hook(p);
+}
+
+/**
+ * gomem_set_race_hook() - widen the window between a free's checks and its claim
+ * @hook: called by every gomem_free() (small, tiny, large, debug mode) after
+ *	  it has looked the pointer up and checked it, before it claims the
+ *	  object; NULL to stop
+ *
+ * Only in a gomem built with -DGOMEM_RACE_WINDOW (make torture): the torture
+ * module's racing-bad-free mode delays some frees there, so that a span can
+ * be released and its structure reused inside the window.
+ *
+ * Context: process context; the caller keeps @hook's code loaded until it
+ * has set NULL again (and the frees under way have returned).
+ */
+void gomem_set_race_hook(void (*hook)(const void *p))
+{
+	WRITE_ONCE(gomem_race_hook, hook);
+}
+EXPORT_SYMBOL_NS_GPL(gomem_set_race_hook, GOMEM_INTERNAL);
+#endif
 
 /* === The interface === */
 
@@ -486,6 +525,7 @@ static noinline void gomem_free_debug(const void *ptr, unsigned long caller)
 	}
 	slot = s->elemsize;
 	gomem_debug_check_live((void *)ptr, s, slot, caller);
+	gomem_race_window(ptr);
 	if (!test_and_clear_bit(idx, s->live_bits)) {	/* lost a race with another free */
 		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
 		goto out;
@@ -526,6 +566,7 @@ static __always_inline void gomem_free_at(const void *ptr, unsigned long caller)
 		gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller, 0);
 		return;
 	}
+	gomem_race_window(ptr);
 	if (unlikely(!test_and_clear_bit(idx, s->live_bits))) {
 		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
 		return;

@@ -29,6 +29,27 @@ unsigned int gt_scale(unsigned int n)
 	return n * clamp(gt_stress, 1U, 1000U);
 }
 
+/* === After each case === */
+
+static long gt_check_heap_fn(void *unused)
+{
+	return gomem_check_heap();
+}
+
+void gt_suite_exit(struct kunit *test)
+{
+	unsigned int cpu;
+	long bad;
+
+	/* work_on_cpu_safe() holds the CPU online; -ENODEV if it went offline. */
+	for_each_online_cpu(cpu) {
+		bad = work_on_cpu_safe(cpu, gt_check_heap_fn, NULL);
+		if (bad != -ENODEV)
+			KUNIT_EXPECT_EQ_MSG(test, bad, 0,
+					    "gomem_check_heap() on CPU %u after the case", cpu);
+	}
+}
+
 /* === Documented layout of an object === */
 
 bool gt_tiny_enabled(void)

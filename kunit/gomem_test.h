@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by gomem's KUnit suites (common.c): the layout gomem
- * promises for a request, data patterns, counting provoked error reports,
- * draining every CPU's caches and running code on a chosen CPU.
+ * Helpers shared by gomem's KUnit suites (common.c): the heap check every
+ * suite runs after each case, the layout gomem promises for a request, data
+ * patterns, counting and matching provoked error reports, draining every
+ * CPU's caches and running code on a chosen CPU.
  */
 #ifndef _GOMEM_TEST_H
 #define _GOMEM_TEST_H
@@ -19,6 +20,14 @@ extern unsigned int gt_stress;
 
 /* @n times the stress multiplier. */
 unsigned int gt_scale(unsigned int n);
+
+/*
+ * The .exit of every suite, run after each case (also one that failed or
+ * skipped itself): gomem_check_heap() must find nothing, on every online
+ * CPU (it checks the caches of the CPU it runs on). A case that damages the
+ * heap on purpose repairs it before it returns.
+ */
+void gt_suite_exit(struct kunit *test);
 
 /* === Documented layout of an object === */
 

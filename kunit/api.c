@@ -108,6 +108,7 @@ static void gomem_test_realloc_moves(struct kunit *test)
 		GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
 		/* The old object is freed. */
 		KUNIT_EXPECT_EQ(test, gomem_usable_size(p), 0);
+		GT_EXPECT_REPORT(test, e, gt_freed_error(chain[i - 1]), p, __func__);
 		GT_EXPECT_ERRORS(test, e, gt_freed_error(chain[i - 1]), 1);
 		p = q;
 	}
@@ -132,6 +133,7 @@ static void gomem_test_realloc_null_and_zero(struct kunit *test)
 		GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
 		/* It was freed. */
 		KUNIT_EXPECT_EQ(test, gomem_usable_size(p), 0);
+		GT_EXPECT_REPORT(test, e, gt_freed_error(sizes[i]), p, __func__);
 		GT_EXPECT_ERRORS(test, e, gt_freed_error(sizes[i]), 1);
 	}
 	KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(NULL, 0, GFP_KERNEL), zero);
@@ -352,12 +354,16 @@ static void gomem_test_bad_pointer(struct kunit *test)
 	GT_EXPECT_ERRORS(test, e, bp->err, 0);
 
 	gomem_free(p);
+	GT_EXPECT_REPORT(test, e, bp->err, p, __func__);
 	GT_EXPECT_ERRORS(test, e, bp->err, 1);
 	KUNIT_EXPECT_EQ(test, gomem_usable_size(p), 0);
+	GT_EXPECT_REPORT(test, e, bp->err, p, __func__);
 	GT_EXPECT_ERRORS(test, e, bp->err, 1);
 	KUNIT_EXPECT_NULL(test, gomem_realloc(p, 100, GFP_KERNEL));
+	GT_EXPECT_REPORT(test, e, bp->err, p, __func__);
 	GT_EXPECT_ERRORS(test, e, bp->err, 1);
 	KUNIT_EXPECT_NULL(test, gomem_realloc(p, 0, GFP_KERNEL));
+	GT_EXPECT_REPORT(test, e, bp->err, p, __func__);
 	GT_EXPECT_ERRORS(test, e, bp->err, 1);
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 
@@ -405,6 +411,7 @@ static void gomem_test_double_free_kinds(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, dead);
 		gomem_free(dead);
 		gomem_free(dead);
+		GT_EXPECT_REPORT(test, e, gt_freed_error(sizes[i]), dead, __func__);
 		GT_EXPECT_ERRORS(test, e, gt_freed_error(sizes[i]), 1);
 	}
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {

@@ -509,12 +509,15 @@ static void gomem_test_tiny_double_free(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, b);
 	KUNIT_ASSERT_NOT_NULL(test, x);
 	KUNIT_EXPECT_PTR_EQ(test, b, a + 8);
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_DOUBLE_FREE, a, __func__);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_DOUBLE_FREE, 1);
 
 	/* The freed object is not live for the other calls either. */
 	KUNIT_EXPECT_EQ(test, gomem_usable_size(a), 0);
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_DOUBLE_FREE, a, __func__);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_DOUBLE_FREE, 1);
 	KUNIT_EXPECT_NULL(test, gomem_realloc(a, 4, GFP_KERNEL));
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_DOUBLE_FREE, a, __func__);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_DOUBLE_FREE, 1);
 
 	/* The neighbour is intact and frees normally; B1 is released. */

@@ -309,8 +309,12 @@ bool gt_report_take(struct kunit *test, struct gt_errors *e, enum gomem_error er
 			return true;
 		}
 	}
-	kunit_info(test, "expected: %s on %p from %s(), offset %ld%s", gt_error_name(err), ptr,
-		   fn, offset, offset == GT_ANY_OFFSET ? " (any)" : "");
+	if (offset == GT_ANY_OFFSET)
+		kunit_info(test, "expected: %s on %p from %s(), any offset", gt_error_name(err),
+			   ptr, fn);
+	else
+		kunit_info(test, "expected: %s on %p from %s(), offset %ld", gt_error_name(err),
+			   ptr, fn, offset);
 	for (i = e->claimed_base; i < gt_records_end(e); i++) {
 		const struct gomem_report_record *r = &e->cap.rec[i];
 

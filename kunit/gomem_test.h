@@ -203,9 +203,10 @@ bool gt_report_take(struct kunit *test, struct gt_errors *e, enum gomem_error er
 		enum gomem_error __err = (err);					\
 		const void *__ptr = (ptr);					\
 		const char *__fn = (fn);					\
+		long __off = (offset);						\
 										\
 		KUNIT_EXPECT_TRUE_MSG(__test, gt_report_take(__test, (e), __err, __ptr, \
-							     __fn, (offset)),	\
+							     __fn, __off),	\
 				      "no %s report on %p from %s() since the mark", \
 				      gt_error_name(__err), __ptr, __fn);	\
 	} while (0)

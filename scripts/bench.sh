@@ -21,7 +21,7 @@
 # Exit status: 0 when every run finished with no failed scenario and a clean
 # kernel log; missed targets are reported, not failed.
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 kernels=${GOMEM_BENCH_KERNELS:-bench distro}
 vcpus=${GOMEM_BENCH_VCPUS:-4}

@@ -10,7 +10,7 @@
 # The build happens in a temporary folder that is renamed only when complete:
 # a failed or interrupted build is never reused. Prints the build directory.
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 variant=${1:-}
 case "$variant" in

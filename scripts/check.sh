@@ -11,7 +11,7 @@
 #
 # usage: scripts/check.sh
 set -uo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 # scripts/variants.sh sources this file for kunit_vm with GOMEM_CHECK_LOGS set:
 # then only the functions are defined, and logs go there.

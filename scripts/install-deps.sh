@@ -9,7 +9,7 @@
 # PREEMPT_RT 6.1 kernel images matching the installed headers into the cache
 # (apt-get download + dpkg -x).
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 pkgs=(make gcc bc flex bison libelf-dev libssl-dev python3 rsync cpio kmod xz-utils
 	qemu-system-x86 busybox-static linux-source-6.12 sparse perl dkms)

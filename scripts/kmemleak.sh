@@ -16,7 +16,7 @@
 # Sourced by another script (". scripts/kmemleak.sh" with no argument), it
 # only defines kmemleak_vm KDIR BUILD_NAME LOG_DIR, with the same checks.
 set -uo pipefail
-. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 KMEMLEAK_LEAK=5
 

@@ -6,7 +6,7 @@
 #
 # usage: scripts/run.sh [debug|bench]   (the test kernel variant, default debug)
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 variant=${1:-debug}
 bash "$GOMEM_TOP/scripts/install-deps.sh" --no-distro

@@ -7,7 +7,7 @@
 #
 # usage: scripts/smoke-distro.sh [stock|rt]
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 flavour=${1:-stock}
 case "$flavour" in

@@ -10,7 +10,7 @@
 # usage: scripts/torture.sh [DURATION_S [VARIANT]]   (default 300 debug;
 #        VARIANT is a build-kernel.sh variant: debug, kasan, kcsan, rt)
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 duration=${1:-300}
 variant=${2:-debug}

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
-# Shared helpers for gomem's scripts: cache locations, the kernel source, errors.
-# Sourced, never run.
+# Shared helpers for gomem's scripts: cache locations, the kernel source, the
+# Debian 6.1 kernels, module builds, errors. Sourced, never run.
 
-GOMEM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+GOMEM_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 GOMEM_CACHE=${GOMEM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/gomem}
 LINUX_SOURCE_TARBALL=${LINUX_SOURCE_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 
@@ -31,7 +31,7 @@ linux_source_dir() {
 		[ -f "$LINUX_SOURCE_TARBALL" ] || die "missing $LINUX_SOURCE_TARBALL"
 		mkdir -p "$GOMEM_CACHE/src"
 		tmp=$(mktemp -d "$GOMEM_CACHE/src/.extract.XXXXXX")
-		note "extracting $LINUX_SOURCE_TARBALL"
+		note "extracting $LINUX_SOURCE_TARBALL (about 20 s)"
 		tar -C "$tmp" -xf "$LINUX_SOURCE_TARBALL" ||
 			{ rm -rf "$tmp"; die "extracting $LINUX_SOURCE_TARBALL failed"; }
 		rm -rf "$dir"

@@ -225,119 +225,23 @@ kunit_step() {
 }
 
 # Load and unload gomem with the sample client 50 times: the kernel's free
-# memory must come back (an arena left behind would be 4 MiB). MemFree leaves
-# out the pages the page allocator's per-CPU lists hold (megabytes, moving at
-# every run); the second figure counts them, and leaves out the memory loading
-# modules moves (slab, page tables, vmalloc, per-CPU, files): what remains is
-# the pages nothing accounts for, where a page gomem never gave back would be.
+# memory must come back (scripts/guest/reload.sh says how it is measured).
 reload_vm() {
-	local out guest
-	out="$GOMEM_TOP/build/debug"
-	guest="$logs/reload-guest.sh"
-	cat >"$guest" <<'GUEST'
-free_kb() { awk '/^MemFree:/ { print $2 }' /proc/meminfo; }
-# Free pages with those of the per-CPU lists, in KiB (4 KiB pages, x86-64).
-free_all_kb() { awk '$1 == "nr_free_pages" || $1 == "count:" { n += $2 } END { print n * 4 }' /proc/zoneinfo; }
-unaccounted_kb() {
-	awk -v free="$(free_all_kb)" '{ v[$1] = $2 } END { print v["MemTotal:"] - free -
-		v["Slab:"] - v["KernelStack:"] - v["PageTables:"] - v["Percpu:"] -
-		v["VmallocUsed:"] - v["Cached:"] - v["Buffers:"] - v["AnonPages:"] }' /proc/meminfo
-}
-insmod /gomem.ko && rmmod gomem || exit 1
-before=$(free_kb) unaccounted_before=$(unaccounted_kb)
-t0=$(date +%s)
-i=0
-while [ $i -lt 50 ]; do
-	insmod /gomem.ko || exit 1
-	insmod /gomem_sample.ko nr_objects=1000 rounds=1 || exit 1
-	rmmod gomem_sample || exit 1
-	rmmod gomem || exit 1
-	i=$((i + 1))
-done
-after=$(free_kb) unaccounted_after=$(unaccounted_kb)
-echo "GOMEM-RELOAD cycles=$i seconds=$(($(date +%s) - t0)) memfree_kb=$before..$after unaccounted_kb=$unaccounted_before..$unaccounted_after"
-[ $((before - after)) -lt 1024 ] || { echo "free memory dropped by $((before - after)) KiB"; exit 1; }
-[ $((unaccounted_after - unaccounted_before)) -lt 256 ] ||
-	{ echo "unaccounted memory grew by $((unaccounted_after - unaccounted_before)) KiB"; exit 1; }
-GUEST
-	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" -s "$guest" \
-		-l "$logs/reload-console.log" -m "$out/gomem/gomem.ko" \
-		-m "$out/samples/gomem_sample.ko" -t 600 || return 1
+	local out="$GOMEM_TOP/build/debug"
+	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" \
+		-s "$GOMEM_TOP/scripts/guest/reload.sh" -l "$logs/reload-console.log" \
+		-m "$out/gomem/gomem.ko" -m "$out/samples/gomem_sample.ko" -t 600 || return 1
 	grep GOMEM-RELOAD "$logs/reload-console.log"
 	! grep -q "gomem_sample: failed\|gomem: unloading with" "$logs/reload-console.log"
 }
 
-# /proc/gomem as users meet it: mode, header, odd reads, writes, no addresses.
+# /proc/gomem as users meet it: mode, header, odd reads, writes, no addresses,
+# module parameters (scripts/guest/proc.sh).
 proc_vm() {
-	local out guest
-	out="$GOMEM_TOP/build/debug"
-	guest="$logs/proc-guest.sh"
-	cat >"$guest" <<'GUEST'
-fail() { echo "proc check failed: $*"; exit 1; }
-insmod /gomem.ko || exit 1
-insmod /gomem_sample.ko || exit 1
-[ "$(stat -c %a:%u /proc/gomem)" = 400:0 ] || fail "mode $(stat -c %a:%u /proc/gomem)"
-[ "$(head -n 1 /proc/gomem)" = "gomem - version: 1" ] || fail "first line"
-lines=$(wc -l </proc/gomem)
-[ "$lines" -eq $((1 + 33 + 1 + 67)) ] || fail "$lines lines"
-cat /proc/gomem >/tmp/whole
-# One byte at a time, and odd blocks at odd offsets: the same bytes as one read
-# (the figures are quiescent: nothing allocates now).
-dd if=/proc/gomem of=/tmp/bytes bs=1 2>/dev/null || fail "bs=1 read"
-cmp -s /tmp/whole /tmp/bytes || fail "bs=1 read differs"
-dd if=/proc/gomem of=/tmp/odd bs=7 skip=13 count=5 2>/dev/null || fail "odd read"
-dd if=/tmp/whole of=/tmp/odd.ref bs=7 skip=13 count=5 2>/dev/null
-cmp -s /tmp/odd /tmp/odd.ref || fail "odd read differs"
-dd if=/proc/gomem of=/tmp/past bs=4096 skip=1000 2>/dev/null || fail "read past the end"
-[ ! -s /tmp/past ] || fail "bytes past the end"
-if echo 1 2>/dev/null >/proc/gomem; then fail "a write succeeded"; fi
-grep -q ffff /tmp/whole && fail "a kernel address is printed"
-rmmod gomem_sample || exit 1
-rmmod gomem || exit 1
-[ ! -e /proc/gomem ] || fail "/proc/gomem outlives the module"
-field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/gomem; }
-# initial_heap_kb: the heap is there at load and stays through a workload.
-insmod /gomem.ko initial_heap_kb=16384 || exit 1
-[ "$(field heap_sys)" -ge 16777216 ] || fail "initial heap $(field heap_sys)"
-insmod /gomem_sample.ko nr_objects=500 rounds=2 || exit 1
-rmmod gomem_sample || exit 1
-sleep 2
-[ "$(field heap_sys)" -ge 16777216 ] || fail "initial heap not retained: $(field heap_sys)"
-rmmod gomem || exit 1
-# retain_kb=0: a second after the last free the scavenger returns every arena.
-insmod /gomem.ko retain_kb=0 || exit 1
-insmod /gomem_sample.ko nr_objects=500 rounds=2 || exit 1
-[ "$(field heap_sys)" -gt 0 ] || fail "no heap while objects are live"
-rmmod gomem_sample || exit 1
-sleep 3
-[ "$(field heap_sys)" -eq 0 ] || fail "retain_kb=0 kept $(field heap_sys) bytes"
-[ "$(field released_bytes)" -gt 0 ] || fail "nothing released"
-rmmod gomem || exit 1
-# The shrinker: a large retention keeps the idle heap until reclaim asks.
-insmod /gomem.ko retain_kb=262144 || exit 1
-insmod /gomem_sample.ko nr_objects=2000 rounds=2 || exit 1
-rmmod gomem_sample || exit 1
-sleep 2
-held=$(field heap_sys)
-[ "$held" -gt 4194304 ] || fail "retain_kb kept only $held bytes"
-echo 2 >/proc/sys/vm/drop_caches
-sleep 2
-[ "$(field heap_sys)" -lt "$held" ] || fail "drop_caches left heap_sys at $(field heap_sys)"
-[ "$(field released_bytes)" -gt 0 ] || fail "drop_caches released nothing"
-echo "GOMEM-SHRINK heap_sys_before=$held heap_sys_after=$(field heap_sys) released=$(field released_bytes)"
-rmmod gomem || exit 1
-# tiny=0: no tiny object, and the sample still runs.
-insmod /gomem.ko tiny=0 || exit 1
-insmod /gomem_sample.ko nr_objects=500 rounds=2 || exit 1
-[ "$(field tiny_allocs)" -eq 0 ] || fail "tiny=0 made $(field tiny_allocs) tiny objects"
-[ "$(field mallocs)" -gt 0 ] || fail "no mallocs counted"
-rmmod gomem_sample || exit 1
-rmmod gomem || exit 1
-echo "GOMEM-PROC-OK"
-GUEST
-	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" -s "$guest" \
-		-l "$logs/proc-console.log" -m "$out/gomem/gomem.ko" \
-		-m "$out/samples/gomem_sample.ko" -t 300 || return 1
+	local out="$GOMEM_TOP/build/debug"
+	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" \
+		-s "$GOMEM_TOP/scripts/guest/proc.sh" -l "$logs/proc-console.log" \
+		-m "$out/gomem/gomem.ko" -m "$out/samples/gomem_sample.ko" -t 300 || return 1
 	grep -q GOMEM-PROC-OK "$logs/proc-console.log"
 }
 

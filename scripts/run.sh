@@ -14,18 +14,8 @@ kdir=$(bash "$GOMEM_TOP/scripts/build-kernel.sh" "$variant")
 out=$(build_modules "$kdir" "$variant")
 log="$GOMEM_TOP/build/run-$variant.log"
 
-guest=$(mktemp /tmp/gomem-guest.XXXXXX)
-trap 'rm -f "$guest"' EXIT
-cat >"$guest" <<'GUEST'
-insmod /gomem.ko || exit 1
-insmod /gomem_sample.ko || exit 1
-echo "--- /proc/gomem ---"
-cat /proc/gomem || exit 1
-echo "--- end ---"
-rmmod gomem_sample || exit 1
-rmmod gomem || exit 1
-GUEST
-bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$kdir/arch/x86/boot/bzImage" -s "$guest" -l "$log" \
+bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$kdir/arch/x86/boot/bzImage" \
+	-s "$GOMEM_TOP/scripts/guest/run.sh" -l "$log" \
 	-m "$out/gomem/gomem.ko" -m "$out/samples/gomem_sample.ko" -t 300
 sed -n '/^--- \/proc\/gomem ---$/,/^--- end ---$/p' "$log"
 grep -E "gomem_sample: |gomem: " "$log" | grep -v "taints kernel" || true

@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # Every test of gomem (make check), ending with "N passed, N failed".
 #
-# Steps: install what is missing; regenerate the size classes and diff; build
-# the debug test kernel (cached); a W=1 build with no warning; sparse (C=2)
-# with no warning; checkpatch --strict and kernel-doc on every source; the
-# scripts' syntax; the KUnit suites in QEMU,
+# Steps: install what is missing; regenerate the size classes and diff; the
+# layering of gomem/*.c; build the debug test kernel (cached); a W=1 build
+# with no warning; sparse (C=2) with no warning; checkpatch --strict and
+# kernel-doc on every source; the scripts' syntax; the KUnit suites in QEMU,
 # then again with gomem in debug mode (each case counts as one test); the
 # sample client, the reload loop, /proc/gomem and a torture in QEMU; the
 # Debian 6.1 smoke tests; DKMS. Logs go to build/check/. The step helpers
@@ -63,13 +63,33 @@ check_kernel_doc() {
 	echo "kernel-doc: clean"
 }
 
+# The scripts' syntax: bash -n on the programs and scripts/lib/, busybox sh -n
+# on the guest scripts (they run under busybox sh), Python's py_compile on
+# scripts/*.py; every lib and guest file opens with its SPDX tag, and the lib
+# files say they are sourced.
 check_shell() {
-	local f
-	for f in "$GOMEM_TOP"/scripts/*.sh "$GOMEM_TOP"/.ci/run; do
-		bash -n "$f" || return 1
+	local f bad=0
+	for f in "$GOMEM_TOP"/scripts/*.sh "$GOMEM_TOP"/scripts/lib/*.sh "$GOMEM_TOP"/.ci/run; do
+		bash -n "$f" || bad=1
 	done
-	python3 -m py_compile "$GOMEM_TOP/scripts/mksizeclasses.py" || return 1
-	echo "shell and python syntax: ok"
+	for f in "$GOMEM_TOP"/scripts/guest/*.sh "$GOMEM_TOP"/scripts/guest/init; do
+		/bin/busybox sh -n "$f" || bad=1
+	done
+	for f in "$GOMEM_TOP"/scripts/*.py "$GOMEM_TOP"/scripts/gomemstat; do
+		python3 -m py_compile "$f" || bad=1
+	done
+	for f in "$GOMEM_TOP"/scripts/lib/*.sh "$GOMEM_TOP"/scripts/guest/*.sh; do
+		head -n 1 "$f" | grep -qx '# SPDX-License-Identifier: GPL-2.0' ||
+			{ echo "$f: line 1 is not the SPDX tag"; bad=1; }
+	done
+	sed -n 2p "$GOMEM_TOP/scripts/guest/init" | grep -qx '# SPDX-License-Identifier: GPL-2.0' ||
+		{ echo "scripts/guest/init: line 2 is not the SPDX tag"; bad=1; }
+	for f in "$GOMEM_TOP"/scripts/lib/*.sh; do
+		head -n 8 "$f" | grep -q 'Sourced, never run\.' ||
+			{ echo "$f: does not say \"Sourced, never run.\""; bad=1; }
+	done
+	[ $bad -eq 0 ] && echo "shell and python syntax, headers: ok"
+	return $bad
 }
 
 # dkms.conf builds gomem.ko for the Debian 6.1 kernel, in a private DKMS tree.
@@ -115,6 +135,8 @@ step deps bash "$GOMEM_TOP/scripts/install-deps.sh" || {
 	exit 1
 }
 step sizeclasses python3 "$GOMEM_TOP/scripts/mksizeclasses.py" --check
+# Each gomem/*.c calls only non-static gomem_ functions of its level or below.
+step layers python3 "$GOMEM_TOP/scripts/check-layers.py"
 step gomemstat python3 "$GOMEM_TOP/scripts/test_gomemstat.py"
 if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	KDIR=$(tail -n 1 "$logs/kernel.log")

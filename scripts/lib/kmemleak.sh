@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # gomem's kmemleak hooks in QEMU: kmemleak_vm, for scripts/kmemleak.sh and
-# make check-kasan (scripts/variants.sh). Sourced, never run; needs
+# make check-kasan (scripts/variants.sh). Sourced, never run. Needs
 # scripts/lib/common.sh.
 
 KMEMLEAK_LEAK=5

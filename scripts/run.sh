@@ -29,7 +29,7 @@ stock)
 	kdir=/usr/src/linux-headers-$rel
 	image=$GOMEM_CACHE/distro/$rel/vmlinuz
 	[ -f "$image" ] || die "no stock kernel image for $rel at $image"
-	build=distro-$rel
+	build=run-$rel
 	# The stock kernel's boot messages are many: the guest copies gomem's.
 	args=(-a quiet)
 	what="Debian's stock kernel $rel"
@@ -38,14 +38,14 @@ debug | bench)
 	bash "$GOMEM_TOP/scripts/install-deps.sh" --no-distro
 	kdir=$(bash "$GOMEM_TOP/scripts/build-kernel.sh" "$kernel")
 	image=$kdir/arch/x86/boot/bzImage
-	build=$kernel
+	build=run-$kernel
 	args=()
 	what="the $kernel test kernel $(cat "$kdir/include/config/kernel.release")"
 	;;
 *) die "usage: scripts/run.sh [stock|debug|bench]" ;;
 esac
 note "building gomem and the sample client against $kdir"
-out=$(build_modules "$kdir" "$build")
+out=$(BUILD_DIRS="gomem samples" build_modules "$kdir" "$build")
 log="$GOMEM_TOP/build/run-$kernel.log"
 
 note "booting $what in QEMU (10-20 s), console in $log"

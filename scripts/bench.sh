@@ -21,7 +21,7 @@
 # Exit status: 0 when every run finished with no failed scenario and a clean
 # kernel log; missed targets are reported, not failed.
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 kernels=${GOMEM_BENCH_KERNELS:-bench distro}
 vcpus=${GOMEM_BENCH_VCPUS:-4}
@@ -39,26 +39,14 @@ build_bench() {
 	echo "$out"
 }
 
-# The guest: all scenarios with the tiny allocator on, then tiny alone with it off.
-guest=$(mktemp /tmp/gomem-bench-guest.XXXXXX)
-trap 'rm -f "$guest"' EXIT
-{
-	echo "insmod /gomem.ko || exit 1"
-	echo "insmod /gomem_bench.ko ${params[*]} || exit 1"
-	echo "rmmod gomem_bench || exit 1"
-	echo "rmmod gomem || exit 1"
-	# Unless the caller chose scenarios without tiny.
-	if ! printf '%s\n' "$@" | grep -q '^only=' ||
-		printf '%s\n' "$@" | grep -Eq '^only=(.*,)?(tiny|all)(,|$)'; then
-		echo "insmod /gomem.ko tiny=0 || exit 1"
-		# The fast path at 8 B without the tiny allocator, too.
-		echo "insmod /gomem_bench.ko ${params[*]} only=tiny,floor fast_max=8 || exit 1"
-		echo "rmmod gomem_bench || exit 1"
-		echo "rmmod gomem || exit 1"
-	fi
-	# The console is quiet (no timing is lost to it): copy the kernel log.
-	echo "dmesg"
-} >"$guest"
+# The guest (scripts/guest/bench.sh): all scenarios with the tiny allocator
+# on, then tiny alone with it off, unless the caller chose scenarios without
+# tiny.
+tiny_off=0
+if ! printf '%s\n' "$@" | grep -q '^only=' ||
+	printf '%s\n' "$@" | grep -Eq '^only=(.*,)?(tiny|all)(,|$)'; then
+	tiny_off=1
+fi
 
 bash "$GOMEM_TOP/scripts/install-deps.sh"
 results=()
@@ -83,7 +71,8 @@ for k in $kernels; do
 	txt=$GOMEM_TOP/build/bench-$rel$tag.txt
 	note "benchmarking on $rel (${params[*]}), log in $log"
 	t0=$(date +%s)
-	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$image" -s "$guest" -l "$log" -c "$vcpus" -M 1024 \
+	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$image" -s "$GOMEM_TOP/scripts/guest/bench.sh" \
+		-p "params=${params[*]}" -p "tiny_off=$tiny_off" -l "$log" -c "$vcpus" -M 1024 \
 		-t 900 -a quiet -m "$out/gomem/gomem.ko" -m "$out/bench/gomem_bench.ko"
 	# dmesg lines, with or without a time stamp (CONFIG_PRINTK_TIME).
 	sed -n 's/^\(\[[ 0-9.]*\] \)\{0,1\}\(bench[a-z-]*: \)/\2/p' "$log" >"$txt"

@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 # Smoke test on a kernel users run: build gomem against Debian's 6.1
 # headers, boot the matching image in QEMU, load gomem and the sample
-# client, read /proc/gomem, unload both. FLAVOUR is stock (the default) or
+# client, read /proc/gomem, let reclaim take the retained heap, unload both
+# (scripts/guest/smoke-distro.sh). FLAVOUR is stock (the default) or
 # rt, Debian's PREEMPT_RT kernel (linux-image-rt-amd64).
 #
 # usage: scripts/smoke-distro.sh [stock|rt]
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 flavour=${1:-stock}
 case "$flavour" in
@@ -22,27 +23,8 @@ image="$GOMEM_CACHE/distro/$rel/vmlinuz"
 out=$(build_modules "$kdir" "distro-$rel")
 log="$GOMEM_TOP/build/smoke-distro-$rel.log"
 
-guest=$(mktemp /tmp/gomem-guest.XXXXXX)
-trap 'rm -f "$guest"' EXIT
-cat >"$guest" <<'GUEST'
-echo "GOMEM-KERNEL $(uname -v)"
-insmod /gomem.ko retain_kb=262144 || exit 1
-insmod /gomem_sample.ko || exit 1
-grep -E "^(gomem - version|heap_inuse|heap_objects|mallocs|frees):" /proc/gomem || exit 1
-rmmod gomem_sample || exit 1
-# The shrinker (register_shrinker() on 6.1): reclaim takes the retained heap.
-held=$(awk '$1 == "heap_sys:" { print $2 }' /proc/gomem)
-echo 2 >/proc/sys/vm/drop_caches
-sleep 2
-after=$(awk '$1 == "heap_sys:" { print $2 }' /proc/gomem)
-echo "GOMEM-SHRINK heap_sys_before=$held heap_sys_after=$after"
-[ "$after" -lt "$held" ] || exit 1
-rmmod gomem || exit 1
-# The console is quiet: copy gomem's messages and the init_on_alloc state to it.
-dmesg | grep -E "gomem|mem auto-init"
-GUEST
-bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$image" -s "$guest" -l "$log" \
-	-m "$out/gomem/gomem.ko" -m "$out/samples/gomem_sample.ko" -t 300 -a quiet
+bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$image" -s "$GOMEM_TOP/scripts/guest/smoke-distro.sh" \
+	-l "$log" -m "$out/gomem/gomem.ko" -m "$out/samples/gomem_sample.ko" -t 300 -a quiet
 if grep -q "gomem_sample: failed\|gomem: unloading with" "$log"; then
 	die "the sample client failed on $rel (log: $log)"
 fi

@@ -2,15 +2,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # The torture test (make torture): build the test kernel (the debug variant
 # unless told otherwise), gomem and torture/gomem_torture.ko, boot QEMU with
-# 4 vCPUs, load gomem and run the
-# torture module for DURATION_S seconds while a shell loop reads /proc/gomem,
-# unload both. Exit 0 only if the module reports result=PASS and the guest
-# log is clean (vm-run.sh fails on WARNING, BUG, lockdep and similar reports).
+# 4 vCPUs, load gomem and run the torture module for DURATION_S seconds while
+# a shell loop reads /proc/gomem, unload both (scripts/guest/torture.sh).
+# Exit 0 only if the module reports result=PASS and the guest log is clean
+# (vm-run.sh fails on WARNING, BUG, lockdep and similar reports).
 #
 # usage: scripts/torture.sh [DURATION_S [VARIANT]]   (default 300 debug;
 #        VARIANT is a build-kernel.sh variant: debug, kasan, kcsan, rt)
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
 duration=${1:-300}
 variant=${2:-debug}
@@ -35,26 +35,11 @@ if grep -E 'warning:|error:' "$out/build.log" >&2; then
 fi
 log="$GOMEM_TOP/build/torture-$variant.log"
 
-guest=$(mktemp /tmp/gomem-guest.XXXXXX)
-trap 'rm -f "$guest"' EXIT
-cat >"$guest" <<GUEST
-insmod /gomem.ko || exit 1
-(n=0; while [ ! -e /tmp/stop ] && cat /proc/gomem >/dev/null; do n=\$((n + 1)); done
- echo "gomem_torture /proc/gomem reads=\$n") &
-reader=\$!
-insmod /gomem_torture.ko duration_s=$duration
-rc=\$?
-touch /tmp/stop
-wait \$reader
-echo "gomem_torture insmod rc=\$rc"
-[ \$rc -eq 0 ] || exit 1
-rmmod gomem_torture || exit 1
-rmmod gomem || exit 1
-GUEST
 start=$(date +%s)
 vmrc=0
-bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$kdir/arch/x86/boot/bzImage" -s "$guest" -l "$log" \
-	-c 4 -m "$out/gomem/gomem.ko" -m "$out/torture/gomem_torture.ko" \
+bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$kdir/arch/x86/boot/bzImage" \
+	-s "$GOMEM_TOP/scripts/guest/torture.sh" -p "duration=$duration" -l "$log" -c 4 \
+	-m "$out/gomem/gomem.ko" -m "$out/torture/gomem_torture.ko" \
 	-t $((duration + 300)) || vmrc=$?
 secs=$(($(date +%s) - start))
 grep -E "gomem-torture: |^gomem_torture " "$log" | grep -v -e "taints kernel" -e "ops=" || true

@@ -110,12 +110,12 @@ case "$variant" in
 kasan | kcsan | rt) ;;
 *) echo "usage: variants.sh kasan|kcsan|rt" >&2; exit 2 ;;
 esac
-# check.sh's step() and kunit_vm(), logs in build/check-<variant>.
-GOMEM_CHECK_LOGS="$(cd "$(dirname "$0")/.." && pwd)/build/check-$variant"
-. "$(dirname "$0")/check.sh"
+. "$(dirname "$0")/lib/common.sh"
+. "$GOMEM_TOP/scripts/lib/steps.sh"
+. "$GOMEM_TOP/scripts/lib/kunit.sh"
+. "$GOMEM_TOP/scripts/lib/kmemleak.sh"
 
-start_all=$(date +%s)
-echo "gomem: make check-$variant ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+steps_start "make check-$variant" "$GOMEM_TOP/build/check-$variant"
 
 check_build() {
 	local out
@@ -127,8 +127,8 @@ check_build() {
 	ls "$out/gomem/gomem.ko" "$out/kunit/gomem_kunit.ko"
 }
 
-# run_kunit TIMEOUT [kunit_step arguments]: check.sh's kunit_step on this
-# variant's kernel and modules, each case counted.
+# run_kunit TIMEOUT NAME [normal|debug]: kunit_step (scripts/lib/kunit.sh)
+# on this variant's kernel and modules, each case counted.
 run_kunit() {
 	local tmo=$1
 	shift
@@ -143,10 +143,9 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" "$variant"; then
 		kasan)
 			# KASAN makes TCG 2-3 times slower: room for the KUnit suites.
 			run_kunit 2400 kunit
-			run_kunit 2400 kunit-debug debug=ZPU "$KUNIT_DEBUG_BEFORE" "$KUNIT_DEBUG_AFTER"
+			run_kunit 2400 kunit-debug debug
 			step torture-60s bash "$GOMEM_TOP/scripts/torture.sh" 60 kasan
 			# Objects leaked through gomem show up in kmemleak, nothing else does.
-			. "$GOMEM_TOP/scripts/kmemleak.sh"
 			step kmemleak kmemleak_vm "$KDIR" "$variant" "$logs"
 			;;
 		kcsan)
@@ -156,21 +155,18 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" "$variant"; then
 			export GOMEM_VM_LOG_FILTER="bash $GOMEM_TOP/scripts/variants.sh --kcsan-filter"
 			step torture-60s bash "$GOMEM_TOP/scripts/torture.sh" 60 kcsan
 			run_kunit 2400 kunit
-			run_kunit 2400 kunit-debug debug=ZPU "$KUNIT_DEBUG_BEFORE" "$KUNIT_DEBUG_AFTER"
+			run_kunit 2400 kunit-debug debug
 			;;
 		rt)
 			run_kunit 900 kunit
-			run_kunit 900 kunit-debug debug=ZPU "$KUNIT_DEBUG_BEFORE" "$KUNIT_DEBUG_AFTER"
+			run_kunit 900 kunit-debug debug
 			step torture-30s bash "$GOMEM_TOP/scripts/torture.sh" 30 rt
 			;;
 		esac
 	fi
 else
-	failed=$((failed + 1))
-	echo "FAIL (every kernel-dependent check skipped: the $variant kernel did not build)"
+	step_skipped "every kernel-dependent check skipped: the $variant kernel did not build"
 fi
 [ "$variant" = rt ] && step distro-6.1-rt bash "$GOMEM_TOP/scripts/smoke-distro.sh" rt
 
-echo "gomem: make check-$variant took $(($(date +%s) - start_all))s"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+steps_end "make check-$variant"

@@ -3,25 +3,30 @@
 # Boot a kernel in QEMU with a busybox initramfs holding modules and a guest
 # script, capture the console, and judge the log.
 #
-# usage: scripts/vm-run.sh -k BZIMAGE -s GUEST_SCRIPT -l LOG [-m MODULE.ko]...
+# usage: scripts/vm-run.sh -k BZIMAGE -s GUEST_SCRIPT [-s GUEST_SCRIPT]...
+#                          [-p NAME=VALUE]... -l LOG [-m MODULE.ko]...
 #                          [-c CPUS] [-M MEM_MB] [-t TIMEOUT_S] [-a "kernel args"]
 #
 # GOMEM_VM_ARGS in the environment adds kernel arguments to every run (-a adds
 # its own after them).
-# The guest runs GUEST_SCRIPT with /bin/sh (busybox) from / where the modules
-# lie; /init then prints "GOMEM-VM-DONE rc=<status>" and powers off.
+# The guest script is made of one line NAME='VALUE' per -p (the guest files'
+# parameters), then the -s files in order (usually from scripts/guest/); a
+# copy is kept next to the log as LOG without .log plus .guest.sh. The
+# guest's /init (scripts/guest/init) runs it with /bin/sh (busybox) from /
+# where the modules lie, then prints "GOMEM-VM-DONE rc=<status>" and powers off.
 # Exit 0 only when the marker shows rc=0, QEMU ended in time and the log holds
 # none of the kernel's error reports (BUG:, WARNING:, Call Trace, Oops, panic,
 # lockdep and atomic-sleep reports). Reused by check, run, bench and torture.
 set -euo pipefail
-. "$(dirname "$0")/common.sh"
+. "$(dirname "$0")/lib/common.sh"
 
-kernel= script= log= cpus=${GOMEM_VM_CPUS:-4} mem=1024 tmo=600 args=${GOMEM_VM_ARGS:-}
-modules=()
-while getopts "k:s:l:m:c:M:t:a:" o; do
+kernel= log= cpus=${GOMEM_VM_CPUS:-4} mem=1024 tmo=600 args=${GOMEM_VM_ARGS:-}
+modules=() scripts=() params=()
+while getopts "k:s:p:l:m:c:M:t:a:" o; do
 	case "$o" in
 	k) kernel=$OPTARG ;;
-	s) script=$OPTARG ;;
+	s) scripts+=("$OPTARG") ;;
+	p) params+=("$OPTARG") ;;
 	l) log=$OPTARG ;;
 	m) modules+=("$OPTARG") ;;
 	c) cpus=$OPTARG ;;
@@ -32,7 +37,13 @@ while getopts "k:s:l:m:c:M:t:a:" o; do
 	esac
 done
 [ -f "$kernel" ] || die "vm-run.sh: no kernel image '$kernel'"
-[ -f "$script" ] || die "vm-run.sh: no guest script '$script'"
+[ ${#scripts[@]} -gt 0 ] || die "vm-run.sh: no guest script given (-s)"
+for s in "${scripts[@]}"; do
+	[ -f "$s" ] || die "vm-run.sh: no guest script '$s'"
+done
+for p in "${params[@]}"; do
+	[[ "$p" =~ ^[a-z_][a-z0-9_]*= ]] || die "vm-run.sh: bad guest parameter '$p' (want name=value)"
+done
 [ -n "$log" ] || die "vm-run.sh: no log file given (-l)"
 busybox=/bin/busybox
 [ -x "$busybox" ] || die "busybox-static is not installed (run scripts/install-deps.sh)"
@@ -47,21 +58,16 @@ for m in "${modules[@]}"; do
 	[ -f "$m" ] || die "vm-run.sh: no module '$m'"
 	cp "$m" "$root/"
 done
-cp "$script" "$root/test.sh"
-cat >"$root/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
-cd /
-echo "GOMEM-VM-START cpus=$(grep -c ^processor /proc/cpuinfo) kernel=$(uname -r)"
-sh /test.sh
-echo "GOMEM-VM-DONE rc=$?"
-poweroff -f
-INIT
+# The parameters single-quoted for the guest's sh, then the files.
+{
+	for p in "${params[@]}"; do
+		v=${p#*=}
+		printf "%s='%s'\n" "${p%%=*}" "${v//\'/\'\\\'\'}"
+	done
+	cat "${scripts[@]}"
+} >"$root/test.sh"
+cp "$root/test.sh" "${log%.log}.guest.sh"
+cp "$GOMEM_TOP/scripts/guest/init" "$root/init"
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 

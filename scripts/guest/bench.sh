@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest of make bench (scripts/bench.sh): gomem_bench with every scenario
+# asked for, then (tiny_off=1) the tiny scenarios with gomem's tiny allocator
+# off and the 8-byte fast path without it; then the kernel log, since the
+# console is quiet ("quiet": no time is lost to it).
+#
+# Parameters: params, gomem_bench's module parameters (host_cpus=N and the
+# caller's); tiny_off, 1 for the tiny=0 pass, 0 when the caller chose
+# scenarios without tiny.
+# Markers: gomem_bench's "bench-header:", "bench: ", "bench-failed:" and
+# "bench-done:" lines (Documentation/performance.rst), copied with dmesg.
+insmod /gomem.ko || exit 1
+insmod /gomem_bench.ko $params || exit 1
+rmmod gomem_bench || exit 1
+rmmod gomem || exit 1
+if [ "$tiny_off" = 1 ]; then
+	insmod /gomem.ko tiny=0 || exit 1
+	# The fast path at 8 B without the tiny allocator, too.
+	insmod /gomem_bench.ko $params only=tiny,floor fast_max=8 || exit 1
+	rmmod gomem_bench || exit 1
+	rmmod gomem || exit 1
+fi
+dmesg

@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-2.0
+# Guest: the KUnit suites (make check's kunit and kunit-debug steps, see
+# kunit_vm in scripts/lib/kunit.sh). Loads gomem, then gomem_kunit.ko, whose
+# suites run at load and print KTAP on the console; unloads both.
+#
+# Parameter: mode=normal, or mode=debug: gomem is loaded with debug=ZPU, and
+# around the suites come the debug-mode checks: before, a bad debug letter
+# (debug=X) must fail the load with its error; after, three objects leaked by
+# the sample client (leak=3) must be listed with their allocation site,
+# sample_leak, when gomem unloads.
+#
+# Markers: GOMEM-KTAP-BEGIN and GOMEM-KTAP-END around the suites' KTAP
+# block; in debug mode "GOMEM-DEBUG-LEAKS listed=N" (N must be 3).
+case "$mode" in
+normal) params= ;;
+debug) params=debug=ZPU ;;
+*) echo "kunit.sh: bad mode '$mode'"; exit 1 ;;
+esac
+if [ "$mode" = debug ]; then
+	if insmod /gomem.ko debug=X; then echo "debug=X loaded"; exit 1; fi
+	dmesg | grep -q "debug=X: unknown letter" || { echo "no message for debug=X"; exit 1; }
+fi
+insmod /gomem.ko $params || exit 1
+echo GOMEM-KTAP-BEGIN
+insmod /gomem_kunit.ko || exit 1
+echo GOMEM-KTAP-END
+rmmod gomem_kunit || exit 1
+if [ "$mode" = debug ]; then
+	insmod /gomem_sample.ko nr_objects=200 rounds=1 leak=3 || exit 1
+	rmmod gomem_sample || exit 1
+	rmmod gomem || exit 1
+	n=$(dmesg | grep -c "leaked object .* allocated by sample_leak")
+	echo "GOMEM-DEBUG-LEAKS listed=$n"
+	[ "$n" -eq 3 ] || exit 1
+fi
+[ ! -d /sys/module/gomem ] || rmmod gomem || exit 1

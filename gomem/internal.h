@@ -55,6 +55,7 @@
 #include <linux/mm.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/preempt.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -108,6 +109,7 @@ struct mspan {
 	u32 divmagic;			/* (off * divmagic) >> 32 == off / elemsize */
 	struct gomem_arena *arena;	/* arena holding the pages */
 	struct list_head node;		/* mcentral list (its lock) or free list (mheap.lock) */
+	struct rcu_head rcu;		/* back to the pool after a grace period (span_free()) */
 
 	/* Go's allocation state: mcentral.lock of spanclass. */
 	u16 freeindex;			/* objects below are not looked at by refill */
@@ -117,8 +119,14 @@ struct mspan {
 
 	/* 1: held by a caller. Atomic bitops from any CPU, no lock. */
 	unsigned long *live_bits;
-	/* Tiny spans: one mask per 16-byte block (atomics, no lock). */
+	/*
+	 * Tiny spans: one mask per 16-byte block (atomics, no lock), set at
+	 * carving and kept until the structure goes back to its pool after a
+	 * grace period; and the free-run structure its pages become when
+	 * freed (mheap.lock).
+	 */
 	atomic_t *tiny_masks;
+	struct mspan *spare;
 	unsigned long bits[];		/* storage of alloc_bits and live_bits */
 };
 
@@ -132,6 +140,7 @@ struct gomem_arena {
 	unsigned int npages;		/* gomem pages; set before listed */
 	unsigned int order;		/* kernel page order; set before listed */
 	unsigned int inuse_pages;	/* gomem pages in in-use spans (mheap.lock) */
+	struct rcu_head rcu;		/* pages freed after a grace period (release) */
 };
 
 /* struct gomem_cobj - an object held by a per-CPU cache, with its span. */

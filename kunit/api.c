@@ -69,7 +69,6 @@ static void gomem_test_realloc_in_place(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_usable_size(p), usable);
 	KUNIT_EXPECT_TRUE(test, gt_intact(p, usable, 1));
 	gomem_free(p);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /*
@@ -109,11 +108,11 @@ static void gomem_test_realloc_moves(struct kunit *test)
 		GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
 		/* The old object is freed. */
 		KUNIT_EXPECT_EQ(test, gomem_usable_size(p), 0);
+		GT_EXPECT_REPORT(test, e, gt_freed_error(chain[i - 1]), p, __func__);
 		GT_EXPECT_ERRORS(test, e, gt_freed_error(chain[i - 1]), 1);
 		p = q;
 	}
 	gomem_free(p);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /* NULL allocates; size 0 frees and returns the zero-size address. */
@@ -134,10 +133,10 @@ static void gomem_test_realloc_null_and_zero(struct kunit *test)
 		GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
 		/* It was freed. */
 		KUNIT_EXPECT_EQ(test, gomem_usable_size(p), 0);
+		GT_EXPECT_REPORT(test, e, gt_freed_error(sizes[i]), p, __func__);
 		GT_EXPECT_ERRORS(test, e, gt_freed_error(sizes[i]), 1);
 	}
 	KUNIT_EXPECT_PTR_EQ(test, gomem_realloc(NULL, 0, GFP_KERNEL), zero);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /* On failure realloc returns NULL and the old object is untouched and live. */
@@ -176,7 +175,6 @@ static void gomem_test_realloc_failure(struct kunit *test)
 		gomem_free(q);
 		GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
 	}
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /* === gomem_bad_input === */
@@ -356,12 +354,16 @@ static void gomem_test_bad_pointer(struct kunit *test)
 	GT_EXPECT_ERRORS(test, e, bp->err, 0);
 
 	gomem_free(p);
+	GT_EXPECT_REPORT(test, e, bp->err, p, __func__);
 	GT_EXPECT_ERRORS(test, e, bp->err, 1);
 	KUNIT_EXPECT_EQ(test, gomem_usable_size(p), 0);
+	GT_EXPECT_REPORT(test, e, bp->err, p, __func__);
 	GT_EXPECT_ERRORS(test, e, bp->err, 1);
 	KUNIT_EXPECT_NULL(test, gomem_realloc(p, 100, GFP_KERNEL));
+	GT_EXPECT_REPORT(test, e, bp->err, p, __func__);
 	GT_EXPECT_ERRORS(test, e, bp->err, 1);
 	KUNIT_EXPECT_NULL(test, gomem_realloc(p, 0, GFP_KERNEL));
+	GT_EXPECT_REPORT(test, e, bp->err, p, __func__);
 	GT_EXPECT_ERRORS(test, e, bp->err, 1);
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 
@@ -391,7 +393,6 @@ static void gomem_test_bad_pointer(struct kunit *test)
 		__free_page(b->page);
 	else
 		kfree(b->foreign);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /* Double frees of each kind, interleaved with live objects of the same classes. */
@@ -410,6 +411,7 @@ static void gomem_test_double_free_kinds(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, dead);
 		gomem_free(dead);
 		gomem_free(dead);
+		GT_EXPECT_REPORT(test, e, gt_freed_error(sizes[i]), dead, __func__);
 		GT_EXPECT_ERRORS(test, e, gt_freed_error(sizes[i]), 1);
 	}
 	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
@@ -417,7 +419,6 @@ static void gomem_test_double_free_kinds(struct kunit *test)
 		gomem_free(live[i]);
 	}
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_DOUBLE_FREE, 0);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 static struct kunit_case gomem_realloc_cases[] = {
@@ -430,6 +431,7 @@ static struct kunit_case gomem_realloc_cases[] = {
 
 static struct kunit_suite gomem_realloc_suite = {
 	.name = "gomem_realloc",
+	.exit = gt_suite_exit,
 	.test_cases = gomem_realloc_cases,
 };
 
@@ -441,6 +443,7 @@ static struct kunit_case gomem_bad_input_cases[] = {
 
 static struct kunit_suite gomem_bad_input_suite = {
 	.name = "gomem_bad_input",
+	.exit = gt_suite_exit,
 	.test_cases = gomem_bad_input_cases,
 };
 

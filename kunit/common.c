@@ -9,12 +9,14 @@
 #include <kunit/test.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/kallsyms.h>
 #include <linux/kthread.h>
 #include <linux/math.h>
 #include <linux/minmax.h>
 #include <linux/sizes.h>
 #include <linux/module.h>
 #include <linux/sched/task.h>
+#include <linux/string.h>
 #include <linux/unaligned.h>
 #include <linux/workqueue.h>
 
@@ -27,6 +29,36 @@ MODULE_PARM_DESC(stress, "Multiply the work of the concurrency cases, 1-1000 (de
 unsigned int gt_scale(unsigned int n)
 {
 	return n * clamp(gt_stress, 1U, 1000U);
+}
+
+/* === After each case === */
+
+static long gt_check_heap_fn(void *unused)
+{
+	return gomem_check_heap();
+}
+
+void gt_suite_exit(struct kunit *test)
+{
+	struct kunit_resource *res;
+	struct gt_errors *e;
+	unsigned int cpu;
+	long bad;
+
+	res = kunit_find_named_resource(test, "gomem_errors");
+	if (res) {
+		e = container_of(res, struct gt_errors, res);
+		KUNIT_EXPECT_EQ_MSG(test, gt_errors_claimed(e), 0,
+				    "reports after the case's last GT_EXPECT_ERRORS");
+		kunit_put_resource(res);
+	}
+	/* work_on_cpu_safe() holds the CPU online; -ENODEV if it went offline. */
+	for_each_online_cpu(cpu) {
+		bad = work_on_cpu_safe(cpu, gt_check_heap_fn, NULL);
+		if (bad != -ENODEV)
+			KUNIT_EXPECT_EQ_MSG(test, bad, 0,
+					    "gomem_check_heap() on CPU %u after the case", cpu);
+	}
 }
 
 /* === Documented layout of an object === */
@@ -212,6 +244,90 @@ long gt_errors_delta_all(struct gt_errors *e)
 long gt_errors_claimed(struct gt_errors *e)
 {
 	return atomic_long_read(&e->cap.count) - e->claimed_base;
+}
+
+/* One bit of gt_errors.checked per record. */
+static_assert(GOMEM_REPORT_RECORDS <= BITS_PER_LONG);
+
+/* Index past the last record since the mark (the case's task wrote them). */
+static long gt_records_end(struct gt_errors *e)
+{
+	return min_t(long, atomic_long_read(&e->cap.count), GOMEM_REPORT_RECORDS);
+}
+
+long gt_errors_unchecked(struct gt_errors *e)
+{
+	long i, n = 0;
+
+	for (i = e->claimed_base; i < gt_records_end(e); i++)
+		n += !(e->checked & BIT(i));
+	return n;
+}
+
+static const char * const gt_error_names[] = {
+	[GOMEM_ERR_INVALID_FREE]	= "INVALID_FREE",
+	[GOMEM_ERR_DOUBLE_FREE]		= "DOUBLE_FREE",
+	[GOMEM_ERR_NMI]			= "NMI",
+	[GOMEM_ERR_CORRUPT]		= "CORRUPT",
+	[GOMEM_ERR_REDZONE]		= "REDZONE",
+	[GOMEM_ERR_POISON]		= "POISON",
+};
+
+static_assert(ARRAY_SIZE(gt_error_names) == GOMEM_NR_ERRORS);
+
+const char *gt_error_name(enum gomem_error err)
+{
+	return (unsigned int)err < GOMEM_NR_ERRORS ? gt_error_names[err] : "?";
+}
+
+bool gt_addr_in(unsigned long addr, const char *fn)
+{
+	char name[KSYM_NAME_LEN + 8];
+	size_t n = strlen(fn);
+
+	if (!addr)
+		return false;
+	snprintf(name, sizeof(name), "%ps", (void *)addr);
+	return !strncmp(name, fn, n) && (!name[n] || name[n] == ' ' || name[n] == '.');
+}
+
+static bool gt_record_is(const struct gomem_report_record *r, enum gomem_error err,
+			 const void *ptr, const char *fn, long offset)
+{
+	return r->err == err && r->ptr == ptr && gt_addr_in(r->caller, fn) &&
+	       (offset == GT_ANY_OFFSET || r->offset == offset);
+}
+
+bool gt_report_take(struct kunit *test, struct gt_errors *e, enum gomem_error err,
+		    const void *ptr, const char *fn, long offset)
+{
+	long i, count = atomic_long_read(&e->cap.count);
+
+	for (i = e->claimed_base; i < gt_records_end(e); i++) {
+		if (!(e->checked & BIT(i)) && gt_record_is(&e->cap.rec[i], err, ptr, fn, offset)) {
+			e->checked |= BIT(i);
+			return true;
+		}
+	}
+	if (offset == GT_ANY_OFFSET)
+		kunit_info(test, "expected: %s on %p from %s(), any offset", gt_error_name(err),
+			   ptr, fn);
+	else
+		kunit_info(test, "expected: %s on %p from %s(), offset %ld", gt_error_name(err),
+			   ptr, fn, offset);
+	for (i = e->claimed_base; i < gt_records_end(e); i++) {
+		const struct gomem_report_record *r = &e->cap.rec[i];
+
+		kunit_info(test, "report %ld: %s on %p from %pS, offset %ld%s", i,
+			   gt_error_name(r->err), r->ptr, (void *)r->caller, r->offset,
+			   e->checked & BIT(i) ? " (matched before)" : "");
+	}
+	if (count > GOMEM_REPORT_RECORDS && count > e->claimed_base)
+		kunit_info(test, "%ld reports in the case: only the first %d are recorded", count,
+			   GOMEM_REPORT_RECORDS);
+	else if (count == e->claimed_base)
+		kunit_info(test, "no report claimed since the mark");
+	return false;
 }
 
 /* === CPUs and threads === */

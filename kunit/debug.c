@@ -4,14 +4,15 @@
  * what it promises. Each case breaks a rule on purpose - a write past the
  * requested size or at the end of the red zone, a write after free, a double
  * free, an interior or foreign pointer, a realloc of a freed object - and
- * checks the exact reports counted, that the heap walker sees the damage
- * while it is there, that gomem_check_heap() passes once gomem repaired it,
- * and that the owners recorded are the calling function. Skipped when gomem
- * was loaded without debug mode.
+ * checks the exact reports counted and what each says (kind, pointer,
+ * calling function, first bad byte), that the heap walker sees the damage
+ * while it is there, that gomem_check_heap() passes once gomem repaired it
+ * (the suite's exit checks that after each case), and that the owners
+ * recorded are the calling function. Skipped when gomem was loaded without
+ * debug mode.
  */
 
 #include <kunit/test.h>
-#include <linux/kallsyms.h>
 #include <linux/preempt.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -55,14 +56,11 @@ static bool gt_owner_is(struct kunit *test, const void *p, enum gomem_track_kind
 			const char *fn)
 {
 	struct gomem_track t;
-	char name[KSYM_NAME_LEN + 8];
 
 	KUNIT_ASSERT_EQ(test, gomem_debug_owner(p, kind, &t), 0);
-	snprintf(name, sizeof(name), "%ps", (void *)t.addr);
-	kunit_info(test, "%s of %p: %s", kind == GOMEM_TRACK_ALLOC ? "alloc" : "free", p, name);
-	/* "%ps" of a module's function is "name [module]". */
-	return !strncmp(name, fn, strlen(fn)) && (name[strlen(fn)] == ' ' || !name[strlen(fn)]) &&
-	       t.pid == current->pid;
+	kunit_info(test, "%s of %p: %ps", kind == GOMEM_TRACK_ALLOC ? "alloc" : "free", p,
+		   (void *)t.addr);
+	return gt_addr_in(t.addr, fn) && t.pid == current->pid;
 }
 
 static const size_t gt_debug_sizes[] = { 1, 8, 100, 4000, 32768, 40000 };
@@ -96,8 +94,8 @@ static void gomem_test_redzone_past_end(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 1);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_REDZONE, 0);
 	gomem_free(p);
+	GT_EXPECT_REPORT_AT(test, e, GOMEM_ERR_REDZONE, p, __func__, size);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_REDZONE, 1);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /* The last byte of the red zone, just before the trailer: caught the same way. */
@@ -117,8 +115,8 @@ static void gomem_test_redzone_end(struct kunit *test)
 	p[last] ^= 0xff;
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 1);
 	gomem_free(p);
+	GT_EXPECT_REPORT_AT(test, e, GOMEM_ERR_REDZONE, p, __func__, last);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_REDZONE, 1);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /* An overflow that reaches the trailer (its size field) is one red-zone report too. */
@@ -133,8 +131,9 @@ static void gomem_test_trailer_overwritten(struct kunit *test)
 	memset(p + slot - gt_trailer_bytes(), 0, 4);
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 1);
 	gomem_free(p);
+	/* The size is lost: the report names the trailer's first byte. */
+	GT_EXPECT_REPORT_AT(test, e, GOMEM_ERR_REDZONE, p, __func__, slot - gt_trailer_bytes());
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_REDZONE, 1);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /*
@@ -175,12 +174,13 @@ static void gomem_test_write_after_free(struct kunit *test)
 	}
 	migrate_enable();
 	KUNIT_EXPECT_TRUE(test, found);
+	if (found)
+		GT_EXPECT_REPORT_AT(test, e, GOMEM_ERR_POISON, p, __func__, size / 2);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_POISON, found ? 1 : 0);
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 	for (i = 0; i < n; i++)
 		gomem_free(again[i]);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_REDZONE, 0);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /* A freed object is poisoned up to its trailer, whatever init_on_free says. */
@@ -196,7 +196,6 @@ static void gomem_test_free_poisons(struct kunit *test)
 	gomem_free(p);
 	/* Reading a freed object is the point here: it stays in gomem's span. */
 	KUNIT_EXPECT_NULL(test, memchr_inv(p, GOMEM_POISON_BYTE, slot - gt_trailer_bytes()));
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /* Double free, small and large: one report each, the second call ignored. */
@@ -204,6 +203,7 @@ static void gomem_test_debug_double_free(struct kunit *test)
 {
 	size_t size = *(const size_t *)test->param_value;
 	struct gt_errors *e = gt_errors_start(test);
+	enum gomem_error err;
 	void *p;
 
 	p = gomem_alloc(size, GFP_KERNEL);
@@ -212,9 +212,10 @@ static void gomem_test_debug_double_free(struct kunit *test)
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_DOUBLE_FREE, 0);
 	gomem_free(p);
 	/* A freed large object's pages are a free run: no gomem object at all. */
-	GT_EXPECT_ERRORS(test, e, gt_slot_bytes(size) > GOMEM_MAX_SMALL_OBJECT ?
-			 GOMEM_ERR_INVALID_FREE : GOMEM_ERR_DOUBLE_FREE, 1);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+	err = gt_slot_bytes(size) > GOMEM_MAX_SMALL_OBJECT ? GOMEM_ERR_INVALID_FREE :
+	      GOMEM_ERR_DOUBLE_FREE;
+	GT_EXPECT_REPORT(test, e, err, p, __func__);
+	GT_EXPECT_ERRORS(test, e, err, 1);
 }
 
 /* Interior pointers and a kmalloc() pointer: reported, ignored, nothing changed. */
@@ -232,10 +233,13 @@ static void gomem_test_debug_invalid_free(struct kunit *test)
 	gt_stamp(small, 200, 1);
 	gt_stamp(large, SZ_64K, 2);
 	gomem_free(small + 8);
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_INVALID_FREE, small + 8, __func__);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 1);
 	gomem_free(large + GOMEM_PAGE_SIZE);
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_INVALID_FREE, large + GOMEM_PAGE_SIZE, __func__);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 1);
 	gomem_free(k);
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_INVALID_FREE, k, __func__);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 1);
 	KUNIT_EXPECT_TRUE(test, gt_intact(small, 200, 1));
 	KUNIT_EXPECT_TRUE(test, gt_intact(large, SZ_64K, 2));
@@ -244,7 +248,6 @@ static void gomem_test_debug_invalid_free(struct kunit *test)
 	gomem_free(small);
 	gomem_free(large);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 0);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /* gomem_realloc() of a freed object: one double-free report, NULL, nothing else. */
@@ -257,8 +260,8 @@ static void gomem_test_realloc_freed(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	gomem_free(p);
 	KUNIT_EXPECT_NULL(test, gomem_realloc(p, 300, GFP_KERNEL));
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_DOUBLE_FREE, p, __func__);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_DOUBLE_FREE, 1);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /*
@@ -288,7 +291,6 @@ static void gomem_test_owner(struct kunit *test)
 		KUNIT_EXPECT_TRUE(test, gt_owner_is(test, p, GOMEM_TRACK_FREE, __func__));
 		KUNIT_EXPECT_TRUE(test, gt_owner_is(test, q, GOMEM_TRACK_FREE, __func__));
 	}
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 /*
@@ -317,7 +319,6 @@ static void gomem_test_debug_sizes(struct kunit *test)
 	KUNIT_EXPECT_PTR_NE(test, q, p);
 	KUNIT_EXPECT_EQ(test, gomem_usable_size(p), size);
 	gomem_free(p);
-	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 static struct kunit_case gomem_debug_cases[] = {
@@ -337,6 +338,7 @@ static struct kunit_case gomem_debug_cases[] = {
 static struct kunit_suite gomem_debug_suite = {
 	.name = "gomem_debug",
 	.init = gt_debug_suite_init,
+	.exit = gt_suite_exit,
 	.test_cases = gomem_debug_cases,
 };
 

@@ -838,6 +838,7 @@ static struct kunit_case gomem_fault_cases[] = {
 static struct kunit_suite gomem_fault_suite = {
 	.name = "gomem_fault",
 	.init = gt_fault_init,
+	.exit = gt_suite_exit,
 	.test_cases = gomem_fault_cases,
 };
 

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by gomem's KUnit suites (common.c): the layout gomem
- * promises for a request, data patterns, counting provoked error reports,
- * draining every CPU's caches and running code on a chosen CPU.
+ * Helpers shared by gomem's KUnit suites (common.c): the heap check every
+ * suite runs after each case, the layout gomem promises for a request, data
+ * patterns, counting and matching provoked error reports, draining every
+ * CPU's caches and running code on a chosen CPU.
  */
 #ifndef _GOMEM_TEST_H
 #define _GOMEM_TEST_H
@@ -10,6 +11,7 @@
 #include <kunit/resource.h>
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/limits.h>
 #include <linux/sched.h>
 
 #include "../gomem/internal.h"
@@ -19,6 +21,16 @@ extern unsigned int gt_stress;
 
 /* @n times the stress multiplier. */
 unsigned int gt_scale(unsigned int n);
+
+/*
+ * The .exit of every suite, run after each case (also one that failed or
+ * skipped itself): gomem_check_heap() must find nothing, on every online
+ * CPU (it checks the caches of the CPU it runs on), and a case with a
+ * "gomem_errors" resource must have checked every report it claimed
+ * (GT_EXPECT_ERRORS() after the last). A case that damages the heap on
+ * purpose repairs it before it returns.
+ */
+void gt_suite_exit(struct kunit *test);
 
 /* === Documented layout of an object === */
 
@@ -94,15 +106,23 @@ static inline u32 gt_rand(u32 *state)
  * struct gt_errors - reports of a case that frees bad pointers on purpose
  * @res: the named KUnit resource "gomem_errors" gomem_report() looks for
  * @cap: reports gomem counted and recorded for this test instead of
- *	  printing them (the resource's data)
- * @claimed_base: @cap.count at the last gt_errors_mark()
+ *	  printing them (the resource's data): the first GOMEM_REPORT_RECORDS
+ *	  reports the case's task made, in order
+ * @claimed_base: @cap.count at the last gt_errors_mark(), the index of the
+ *		  first record since then
  * @base: gomem_error_count() of each kind at the last gt_errors_mark()
+ * @checked: bit i set: record i was matched by a GT_EXPECT_REPORT()
+ *
+ * Reports made from another task, from interrupt context or while the
+ * task cannot take the lookup's lock (PREEMPT_RT, preemption off) are not
+ * claimed: they are printed, and only gomem_error_count() sees them.
  */
 struct gt_errors {
 	struct kunit_resource res;
 	struct gomem_report_capture cap;
 	long claimed_base;
 	long base[GOMEM_NR_ERRORS];
+	unsigned long checked;
 };
 
 /* Register the resource for @test (as slub_kunit does) and mark the counts. */
@@ -120,9 +140,13 @@ long gt_errors_delta_all(struct gt_errors *e);
 /* Reports counted through the test's resource since the mark. */
 long gt_errors_claimed(struct gt_errors *e);
 
+/* Reports recorded since the mark that no GT_EXPECT_REPORT() matched. */
+long gt_errors_unchecked(struct gt_errors *e);
+
 /*
  * Expect exactly @n reports of kind @err and no other since the last mark,
- * all of them claimed by the test (so none printed); then mark again.
+ * all of them claimed by the test (so none printed), each one matched by a
+ * GT_EXPECT_REPORT() since the mark (so call those first); then mark again.
  */
 #define GT_EXPECT_ERRORS(test, e, err, n)					\
 	do {									\
@@ -132,13 +156,64 @@ long gt_errors_claimed(struct gt_errors *e);
 		long __n = (n);							\
 										\
 		KUNIT_EXPECT_EQ_MSG(__test, gt_errors_delta(__e, __err), __n,	\
-				    "reports of kind %d", __err);		\
+				    "reports of kind %s", gt_error_name(__err));	\
 		KUNIT_EXPECT_EQ_MSG(__test, gt_errors_delta_all(__e), __n,	\
 				    "reports of any kind");			\
 		KUNIT_EXPECT_EQ_MSG(__test, gt_errors_claimed(__e), __n,	\
 				    "reports counted by the test resource");	\
+		KUNIT_EXPECT_EQ_MSG(__test, gt_errors_unchecked(__e), 0,	\
+				    "reports whose content no GT_EXPECT_REPORT checked"); \
 		gt_errors_mark(__e);						\
 	} while (0)
+
+/* The short name of report kind @err, for messages. */
+const char *gt_error_name(enum gomem_error err);
+
+/*
+ * True when the symbol holding @addr is function @fn: "%ps" of @addr is
+ * @fn, alone, with its module ("fn [gomem_kunit]") or a part of it GCC
+ * split off ("fn.cold", "fn.isra.0").
+ */
+bool gt_addr_in(unsigned long addr, const char *fn);
+
+/* For GT_EXPECT_REPORT_AT(): the report's offset is not checked. */
+#define GT_ANY_OFFSET	LONG_MIN
+
+/*
+ * Find a report recorded since the mark and not matched before with kind
+ * @err, pointer @ptr, a caller inside function @fn and (unless @offset is
+ * GT_ANY_OFFSET) offset @offset; mark it matched. If there is none, log
+ * what was recorded since the mark. For GT_EXPECT_REPORT_AT().
+ */
+bool gt_report_take(struct kunit *test, struct gt_errors *e, enum gomem_error err,
+		    const void *ptr, const char *fn, long offset);
+
+/*
+ * Expect a report since the last mark of kind @err about @ptr, made by a
+ * gomem call from function @fn (its _RET_IP_ lies in @fn: pass __func__,
+ * or the name of the noinline helper that made the call), whose first bad
+ * byte is at @offset (red zone and poison reports). Each report is matched
+ * once: two expected reports need two records. As kfence_test matches its
+ * expected reports; the records are the first GOMEM_REPORT_RECORDS of the
+ * case.
+ */
+#define GT_EXPECT_REPORT_AT(test, e, err, ptr, fn, offset)			\
+	do {									\
+		struct kunit *__test = (test);					\
+		enum gomem_error __err = (err);					\
+		const void *__ptr = (ptr);					\
+		const char *__fn = (fn);					\
+		long __off = (offset);						\
+										\
+		KUNIT_EXPECT_TRUE_MSG(__test, gt_report_take(__test, (e), __err, __ptr, \
+							     __fn, __off),	\
+				      "no %s report on %p from %s() since the mark", \
+				      gt_error_name(__err), __ptr, __fn);	\
+	} while (0)
+
+/* The same, whatever the offset (the kinds that are not about bytes). */
+#define GT_EXPECT_REPORT(test, e, err, ptr, fn)				\
+	GT_EXPECT_REPORT_AT(test, e, err, ptr, fn, GT_ANY_OFFSET)
 
 /* === CPUs and threads === */
 

@@ -99,8 +99,16 @@ struct gomem_arena;
 struct mspan {
 	/* Constant while the span is in use; read without locks by gomem_free(). */
 	unsigned long base;		/* address of the first byte */
+	union {
+		struct {
+			/* enum mspan_state; mheap.lock, or cmpxchg from LARGE */
+			u32 state;
+			/* this use of the structure, set with the state (mheap.lock) */
+			u32 gen;
+		};
+		u64 state_gen;		/* both, for a large free's cmpxchg64 */
+	};
 	unsigned int npages;		/* gomem pages */
-	u32 state;			/* enum mspan_state; mheap.lock, or cmpxchg from LARGE */
 	u8 spanclass;			/* size class, or GOMEM_TINY_SPANCLASS; 0 for large */
 	u8 pool;			/* fixalloc pool this struct came from */
 	u8 list;			/* mcentral list it is on (mcentral.lock) */
@@ -108,8 +116,12 @@ struct mspan {
 	u32 elemsize;			/* object size */
 	u32 divmagic;			/* (off * divmagic) >> 32 == off / elemsize */
 	struct gomem_arena *arena;	/* arena holding the pages */
-	struct list_head node;		/* mcentral list (its lock) or free list (mheap.lock) */
-	struct rcu_head rcu;		/* back to the pool after a grace period (span_free()) */
+	union {
+		/* mcentral list (its lock) or free list (mheap.lock) */
+		struct list_head node;
+		/* off every list: back to the pool after a grace period (span_free()) */
+		struct rcu_head rcu;
+	};
 
 	/* Go's allocation state: mcentral.lock of spanclass. */
 	u16 freeindex;			/* objects below are not looked at by refill */
@@ -140,7 +152,6 @@ struct gomem_arena {
 	unsigned int npages;		/* gomem pages; set before listed */
 	unsigned int order;		/* kernel page order; set before listed */
 	unsigned int inuse_pages;	/* gomem pages in in-use spans (mheap.lock) */
-	struct rcu_head rcu;		/* pages freed after a grace period (release) */
 };
 
 /* struct gomem_cobj - an object held by a per-CPU cache, with its span. */
@@ -256,6 +267,7 @@ struct mheap {
 	unsigned long heap_inuse;	/* bytes in in-use spans */
 	unsigned long released;		/* bytes of arenas returned since load */
 	unsigned long narenas;		/* arenas held */
+	u32 span_gen;			/* the last mspan.gen handed out */
 	/* The idle work (gomem_heap_set_idle_work(); lock). */
 	struct delayed_work *idle_work;	/* scheduled when idle > idle_threshold */
 	unsigned long idle_delay;	/* jiffies */
@@ -489,6 +501,24 @@ static __always_inline struct mspan *gomem_span_of(const void *p)
 	if (unlikely(!leaf))
 		return NULL;
 	return READ_ONCE(leaf->span[key & (MAP_LEAF_LEN - 1)]);
+}
+
+/* A span's state word (mspan.state_gen): its state and generation. */
+union gomem_state_word {
+	struct {
+		u32 state;
+		u32 gen;
+	};
+	u64 word;
+};
+
+/* The state word @word with its state replaced by @state. */
+static __always_inline u64 gomem_state_word(u64 word, u32 state)
+{
+	union gomem_state_word w = { .word = word };
+
+	w.state = state;
+	return w.word;
 }
 
 /*

@@ -291,22 +291,26 @@ static noinline void *gomem_large_alloc(size_t size, gfp_t gfp)
 
 /*
  * Free a large object. Entered with preemption disabled (the RCU read-side
- * section of gomem_free_at()), returns with it enabled. The cmpxchg claims
- * the span: the structure cannot have been reused for another object since
- * the page-map lookup (span structures go back to their pool only after a
- * grace period), so of two racing frees exactly one wins.
+ * section of gomem_free_at()), returns with it enabled. Large span
+ * structures go back to their pool at once and may be reused meanwhile, so
+ * the claim is a cmpxchg64 from the state and generation read with the
+ * base: a structure reused for another object (a new generation) fails it,
+ * and of two racing frees exactly one wins.
  */
 static void gomem_large_free(struct mspan *s, const void *p, unsigned long caller)
 {
 	struct mcache *c;
+	u64 seen;
 	size_t bytes;
 
-	if ((unsigned long)p != s->base) {
+	seen = READ_ONCE(s->state_gen);
+	smp_rmb();	/* the generation before the base it goes with */
+	if (gomem_state_word(seen, MSPAN_LARGE) != seen || (unsigned long)p != READ_ONCE(s->base)) {
 		gomem_free_report(GOMEM_ERR_INVALID_FREE, p, s, caller);
 		return;
 	}
 	gomem_race_window(p);
-	if (cmpxchg(&s->state, MSPAN_LARGE, MSPAN_FREEING) != MSPAN_LARGE) {
+	if (cmpxchg64(&s->state_gen, seen, gomem_state_word(seen, MSPAN_FREEING)) != seen) {
 		gomem_free_report(GOMEM_ERR_INVALID_FREE, p, s, caller);
 		return;
 	}

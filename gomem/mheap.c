@@ -99,16 +99,23 @@ static void span_free_rcu(struct rcu_head *head)
 }
 
 /*
- * A span structure the page map held goes back to its pool after a grace
- * period, with a tiny span's masks: a lock-free reader (gomem_free() and
- * friends, which look a span up and claim an object inside an RCU read-side
- * section) never sees it or its masks reused, nor its first word become the
- * pool's free-list link.
+ * A structure of a small or tiny span (and of the free runs its pages
+ * become) goes back to its pool after a grace period, with a tiny span's
+ * masks: a lock-free free (gomem_free() and friends, which look a span up
+ * and claim an object inside an RCU read-side section) never sees it or its
+ * masks reused, nor its first word become the pool's free-list link. The
+ * structures without bitmaps (pool mspan0: large objects, free runs) go back
+ * at once, as they churn with every large object: a large free claims its
+ * span with a cmpxchg on the state and the generation it read, which a
+ * reuse changes (gomem_heap_alloc()).
  */
 static void span_free(struct mspan *s)
 {
 	WRITE_ONCE(s->state, MSPAN_DEAD);
-	call_rcu(&s->rcu, span_free_rcu);
+	if (s->pool == GOMEM_POOL_SPAN0)
+		span_discard(s);
+	else
+		call_rcu(&s->rcu, span_free_rcu);
 }
 
 /* === The page map === */
@@ -298,19 +305,6 @@ static int heap_grow(unsigned int npages, gfp_t gfp)
 	return 0;
 }
 
-/*
- * An arena's pages go back after a grace period: a lock-free reader that
- * looked up a span of it may still read the span's pages (debug mode's
- * trailer, in a report).
- */
-static void arena_free_rcu(struct rcu_head *head)
-{
-	struct gomem_arena *arena = container_of(head, struct gomem_arena, rcu);
-
-	free_pages(arena->base, arena->order);
-	gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_ARENA], arena);
-}
-
 /**
  * gomem_heap_release() - return idle arenas to the page allocator
  * @keep_idle: idle heap bytes to keep; 0 releases every idle arena
@@ -318,9 +312,9 @@ static void arena_free_rcu(struct rcu_head *head)
  * Returns arenas with no span in use, one by one, while the idle heap
  * (heap_sys - heap_inuse) still exceeds @keep_idle by the arena's size.
  *
- * Context: process context or any context but NMI; takes the mheap lock.
- * The pages go back to the page allocator after an RCU grace period.
- * Return: bytes returned to the page allocator (or on their way there).
+ * Context: process context; may sleep (an RCU grace period before the
+ * pages go). Takes the mheap lock.
+ * Return: bytes returned to the page allocator.
  */
 unsigned long gomem_heap_release(unsigned long keep_idle)
 {
@@ -354,9 +348,18 @@ unsigned long gomem_heap_release(unsigned long keep_idle)
 	}
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 
+	if (list_empty(&victims))
+		return 0;
+	/*
+	 * A lock-free reader that looked up a span of these arenas before they
+	 * left the page map may still read the span's pages (debug mode's red
+	 * zone and trailer, in an RCU read-side section): wait for it.
+	 */
+	synchronize_rcu();
 	list_for_each_entry_safe(arena, tmp, &victims, node) {
 		list_del(&arena->node);
-		call_rcu(&arena->rcu, arena_free_rcu);
+		free_pages(arena->base, arena->order);
+		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_ARENA], arena);
 	}
 	return released;
 }
@@ -426,7 +429,13 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 	s->arena->inuse_pages += npages;
 	gomem_heap.heap_inuse += (unsigned long)npages << GOMEM_PAGE_SHIFT;
 	map_set_range_locked(s->base, npages, s);
-	WRITE_ONCE(s->state, spanclass ? MSPAN_SMALL : MSPAN_LARGE);
+	{
+		union gomem_state_word w = { .state = spanclass ? MSPAN_SMALL : MSPAN_LARGE,
+					     .gen = ++gomem_heap.span_gen };
+
+		smp_wmb();	/* base and the rest before the state a free reads */
+		WRITE_ONCE(s->state_gen, w.word);
+	}
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 	return s;
 

@@ -190,7 +190,7 @@ static int gr_racer_fn(void *data)
 			p = gr_racer_alloc(kind);
 			if (!p) {
 				atomic_long_inc(&gr_nomem);
-				msleep(1);
+				usleep_range(1000, 2000);
 				round--;
 				continue;
 			}
@@ -249,7 +249,7 @@ static int gr_recycler_fn(void *data)
 				continue;
 			if (!gr_intact(objs[i], sizes[i])) {
 				if (atomic_long_inc_return(&gr_mismatches) <= 5)
-					pr_err("object %px (%zu bytes) overwritten\n", objs[i],
+					pr_err("object %p (%zu bytes) overwritten\n", objs[i],
 					       sizes[i]);
 				continue;	/* not ours any more: leave it */
 			}

@@ -27,6 +27,7 @@
 
 #include <linux/jiffies.h>
 #include <linux/module.h>
+#include <linux/rcupdate.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -606,11 +607,12 @@ int gomem_debug_owner(const void *ptr, enum gomem_track_kind kind, struct gomem_
 
 	if (!(gomem_debug_flags & GOMEM_DEBUG_USER) || kind >= GOMEM_NR_TRACKS)
 		return -EINVAL;
+	rcu_read_lock();	/* the span found stays what it is */
 	tr = trailer_at(ptr, gomem_span_of(ptr), &obj, &slot);
-	if (!tr || obj != ptr)
-		return -EINVAL;
-	/* A racy read: a test reads records no other CPU is writing. */
-	*t = data_race(tr->track[kind]);
-	return 0;
+	if (tr && obj == ptr)
+		/* A racy read: a test reads records no other CPU is writing. */
+		*t = data_race(tr->track[kind]);
+	rcu_read_unlock();
+	return tr && obj == ptr ? 0 : -EINVAL;
 }
 EXPORT_SYMBOL_NS_GPL(gomem_debug_owner, GOMEM_INTERNAL);

@@ -20,6 +20,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/string.h>
 
 #include "internal.h"
@@ -200,8 +201,11 @@ void gomem_fixalloc_destroy(struct gomem_fixalloc *f)
  * that loses a chunk shows as @inuse above its earlier value once
  * everything is freed. Every page of a pool is carved whole when it is
  * added, so the free chunks are the pages' chunks minus those in use.
+ * Chunks on their way back (span structures wait for an RCU grace period)
+ * are waited for first.
  *
- * Context: any context; takes the pool's lock, a leaf lock.
+ * Context: process context; may sleep (rcu_barrier()). Takes the pool's
+ * lock, a leaf lock.
  */
 void gomem_pool_counts(unsigned int pool, unsigned long *inuse, unsigned long *free)
 {
@@ -212,6 +216,7 @@ void gomem_pool_counts(unsigned int pool, unsigned long *inuse, unsigned long *f
 	*free = 0;
 	if (WARN_ON_ONCE(pool >= GOMEM_NR_POOLS))
 		return;
+	rcu_barrier();
 	f = &gomem_pools[pool];
 	raw_spin_lock_irqsave(&f->lock, flags);
 	*inuse = f->inuse;

@@ -55,6 +55,7 @@
 #include <linux/mm.h>
 #include <linux/list.h>
 #include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/preempt.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
@@ -98,8 +99,16 @@ struct gomem_arena;
 struct mspan {
 	/* Constant while the span is in use; read without locks by gomem_free(). */
 	unsigned long base;		/* address of the first byte */
+	union {
+		struct {
+			/* enum mspan_state; mheap.lock, or cmpxchg from LARGE */
+			u32 state;
+			/* this use of the structure, set with the state (mheap.lock) */
+			u32 gen;
+		};
+		u64 state_gen;		/* both, for a large free's cmpxchg64 */
+	};
 	unsigned int npages;		/* gomem pages */
-	u32 state;			/* enum mspan_state; mheap.lock, or cmpxchg from LARGE */
 	u8 spanclass;			/* size class, or GOMEM_TINY_SPANCLASS; 0 for large */
 	u8 pool;			/* fixalloc pool this struct came from */
 	u8 list;			/* mcentral list it is on (mcentral.lock) */
@@ -107,7 +116,12 @@ struct mspan {
 	u32 elemsize;			/* object size */
 	u32 divmagic;			/* (off * divmagic) >> 32 == off / elemsize */
 	struct gomem_arena *arena;	/* arena holding the pages */
-	struct list_head node;		/* mcentral list (its lock) or free list (mheap.lock) */
+	union {
+		/* mcentral list (its lock) or free list (mheap.lock) */
+		struct list_head node;
+		/* off every list: back to the pool after a grace period (span_free()) */
+		struct rcu_head rcu;
+	};
 
 	/* Go's allocation state: mcentral.lock of spanclass. */
 	u16 freeindex;			/* objects below are not looked at by refill */
@@ -117,8 +131,14 @@ struct mspan {
 
 	/* 1: held by a caller. Atomic bitops from any CPU, no lock. */
 	unsigned long *live_bits;
-	/* Tiny spans: one mask per 16-byte block (atomics, no lock). */
+	/*
+	 * Tiny spans: one mask per 16-byte block (atomics, no lock), set at
+	 * carving and kept until the structure goes back to its pool after a
+	 * grace period; and the free-run structure its pages become when
+	 * freed (mheap.lock).
+	 */
 	atomic_t *tiny_masks;
+	struct mspan *spare;
 	unsigned long bits[];		/* storage of alloc_bits and live_bits */
 };
 
@@ -247,6 +267,7 @@ struct mheap {
 	unsigned long heap_inuse;	/* bytes in in-use spans */
 	unsigned long released;		/* bytes of arenas returned since load */
 	unsigned long narenas;		/* arenas held */
+	u32 span_gen;			/* the last mspan.gen handed out */
 	/* The idle work (gomem_heap_set_idle_work(); lock). */
 	struct delayed_work *idle_work;	/* scheduled when idle > idle_threshold */
 	unsigned long idle_delay;	/* jiffies */
@@ -480,6 +501,24 @@ static __always_inline struct mspan *gomem_span_of(const void *p)
 	if (unlikely(!leaf))
 		return NULL;
 	return READ_ONCE(leaf->span[key & (MAP_LEAF_LEN - 1)]);
+}
+
+/* A span's state word (mspan.state_gen): its state and generation. */
+union gomem_state_word {
+	struct {
+		u32 state;
+		u32 gen;
+	};
+	u64 word;
+};
+
+/* The state word @word with its state replaced by @state. */
+static __always_inline u64 gomem_state_word(u64 word, u32 state)
+{
+	union gomem_state_word w = { .word = word };
+
+	w.state = state;
+	return w.word;
 }
 
 /*

@@ -59,6 +59,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
+#include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
 #include <linux/string.h>
 
@@ -99,6 +100,23 @@ static __always_inline void *gomem_small_alloc(unsigned int sc, gfp_t gfp)
 	c->mallocs[sc]++;
 	preempt_enable();
 	return obj;
+}
+
+/* === Reports from a free === */
+
+/*
+ * Report a bad free found inside the free's RCU read-side section
+ * (preemption disabled), and leave the section: the span structure, its
+ * masks and its pages stay valid for the report under rcu_read_lock(),
+ * which (unlike preemption disabled) lets the report block on PREEMPT_RT.
+ */
+static noinline void gomem_free_report(enum gomem_error err, const void *p, struct mspan *s,
+				       unsigned long caller)
+{
+	rcu_read_lock();
+	preempt_enable();
+	gomem_report(err, p, s, caller, 0);
+	rcu_read_unlock();
 }
 
 /* === Tiny objects === */
@@ -185,15 +203,18 @@ static __always_inline void *gomem_tiny_alloc(size_t size, gfp_t gfp)
 	return obj;
 }
 
-/* Validate a tiny object; return its size, or 0 (reported) if it is not live. */
-static unsigned int tiny_lookup(struct mspan *s, const void *p, atomic_t **maskp,
-				unsigned long caller)
+/*
+ * Check a tiny object: its size, or 0 with *@err set when @p starts no live
+ * object. The caller is inside an RCU read-side section (the masks stay).
+ */
+static unsigned int tiny_check(struct mspan *s, const void *p, atomic_t **maskp,
+			       enum gomem_error *err)
 {
 	unsigned long off = (unsigned long)p - s->base;
 	unsigned int o = off % GOMEM_TINY_SIZE, mask;
 
 	if (unlikely(off / GOMEM_TINY_SIZE >= s->nelems)) {
-		gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
+		*err = GOMEM_ERR_INVALID_FREE;
 		return 0;
 	}
 	*maskp = &s->tiny_masks[off / GOMEM_TINY_SIZE];
@@ -203,34 +224,43 @@ static unsigned int tiny_lookup(struct mspan *s, const void *p, atomic_t **maskp
 
 		/* Inside the live object before it: an interior pointer. */
 		if (below && __fls(below) + tiny_size(mask, __fls(below)) > o)
-			gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
+			*err = GOMEM_ERR_INVALID_FREE;
 		else
-			gomem_report(GOMEM_ERR_DOUBLE_FREE, p, s, caller, 0);
+			*err = GOMEM_ERR_DOUBLE_FREE;
 		return 0;
 	}
 	return tiny_size(mask, o);
 }
 
+/*
+ * Free a tiny object. Entered with preemption disabled (the RCU read-side
+ * section of gomem_free_at()), returns with it enabled. The claim comes
+ * first: only the free that clears the object's bit goes on, so the loser
+ * of a racing double free touches nothing. The block is wiped (init_on_free)
+ * when it is released, by the free that empties it: its freed holes are
+ * never handed out before (only a current block is allocated from, and only
+ * past its offset).
+ */
 static void gomem_tiny_free(struct mspan *s, const void *p, unsigned long caller)
 {
 	unsigned int o = ((unsigned long)p - s->base) % GOMEM_TINY_SIZE, size, old;
+	enum gomem_error err;
 	struct mcache *c;
 	atomic_t *mask;
 
-	size = tiny_lookup(s, p, &mask, caller);
-	if (!size)
-		return;
-	gomem_race_window(p);
-	/* Before the bit goes: a block released at once may be handed out again. */
-	kmemleak_free(p);
-	if (want_init_on_free())
-		memset((void *)p, 0, size);
-	old = atomic_fetch_andnot(BIT(o), mask);
-	if (unlikely(!(old & BIT(o)))) {	/* lost a race with another free of it */
-		gomem_report(GOMEM_ERR_DOUBLE_FREE, p, s, caller, 0);
+	size = tiny_check(s, p, &mask, &err);
+	if (unlikely(!size)) {
+		gomem_free_report(err, p, s, caller);
 		return;
 	}
-	c = gomem_mcache_get();
+	gomem_race_window(p);
+	old = atomic_fetch_andnot(BIT(o), mask);
+	if (unlikely(!(old & BIT(o)))) {	/* lost a race with another free of it */
+		gomem_free_report(GOMEM_ERR_DOUBLE_FREE, p, s, caller);
+		return;
+	}
+	kmemleak_free(p);
+	c = gomem_mcache_current();
 	c->tiny_frees++;
 	c->tiny_free_bytes += size;
 	if (!(old & ~BIT(o) & (GOMEM_TINY_LIVE_MASK | GOMEM_TINY_HELD)))
@@ -259,31 +289,42 @@ static noinline void *gomem_large_alloc(size_t size, gfp_t gfp)
 	return (void *)s->base;
 }
 
+/*
+ * Free a large object. Entered with preemption disabled (the RCU read-side
+ * section of gomem_free_at()), returns with it enabled. Large span
+ * structures go back to their pool at once and may be reused meanwhile, so
+ * the claim is a cmpxchg64 from the state and generation read with the
+ * base: a structure reused for another object (a new generation) fails it,
+ * and of two racing frees exactly one wins.
+ */
 static void gomem_large_free(struct mspan *s, const void *p, unsigned long caller)
 {
-	size_t bytes = (size_t)s->npages << GOMEM_PAGE_SHIFT;
 	struct mcache *c;
+	u64 seen;
+	size_t bytes;
 
-	/* Claim the span: of two racing frees, one wins, the other is reported. */
-	if ((unsigned long)p != s->base) {
-		gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
+	seen = READ_ONCE(s->state_gen);
+	smp_rmb();	/* the generation before the base it goes with */
+	if (gomem_state_word(seen, MSPAN_LARGE) != seen || (unsigned long)p != READ_ONCE(s->base)) {
+		gomem_free_report(GOMEM_ERR_INVALID_FREE, p, s, caller);
 		return;
 	}
 	gomem_race_window(p);
-	if (cmpxchg(&s->state, MSPAN_LARGE, MSPAN_FREEING) != MSPAN_LARGE) {
-		gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
+	if (cmpxchg64(&s->state_gen, seen, gomem_state_word(seen, MSPAN_FREEING)) != seen) {
+		gomem_free_report(GOMEM_ERR_INVALID_FREE, p, s, caller);
 		return;
 	}
+	bytes = (size_t)s->npages << GOMEM_PAGE_SHIFT;
+	c = gomem_mcache_current();
+	c->frees[0]++;
+	c->large_free_bytes += bytes;
+	preempt_enable();
 	/* Claimed: the red zone is checked while the pages are still ours. */
 	if (static_branch_unlikely(&gomem_debug_key))
 		gomem_debug_check_large((void *)p, s, bytes, caller);
 	kmemleak_free(p);
 	if (want_init_on_free())
 		memset((void *)p, 0, bytes);
-	c = gomem_mcache_get();
-	c->frees[0]++;
-	c->large_free_bytes += bytes;
-	preempt_enable();
 	gomem_heap_free(s);
 }
 
@@ -323,7 +364,10 @@ EXPORT_SYMBOL_NS_GPL(gomem_set_race_hook, GOMEM_INTERNAL);
 
 /* === The interface === */
 
-/* The small-object free fast path's end: push @ptr on the current cache. */
+/*
+ * The small-object free fast path's end: push @ptr on the current cache.
+ * Preemption is disabled; the caller enables it.
+ */
 static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr)
 {
 	struct mcache_class *cc;
@@ -331,7 +375,7 @@ static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr)
 	unsigned int sc;
 
 	sc = s->spanclass;
-	c = gomem_mcache_get();
+	c = gomem_mcache_current();
 	cc = &c->cls[sc];
 	if (unlikely(cc->count == cc->cap))
 		gomem_mcache_flush(c, sc, cc->batch);
@@ -339,7 +383,6 @@ static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr)
 	cc->objs[cc->count].span = s;
 	cc->count++;
 	c->frees[sc]++;
-	preempt_enable();
 }
 
 /*
@@ -474,7 +517,11 @@ void *gomem_zalloc(size_t size, gfp_t gfp)
 }
 EXPORT_SYMBOL_GPL(gomem_zalloc);
 
-/* Free of anything but a small object of a size class. */
+/*
+ * Free of anything but a small object of a size class. Entered with
+ * preemption disabled (an RCU read-side section since the page-map lookup),
+ * returns with it enabled.
+ */
 static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned long caller)
 {
 	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
@@ -484,12 +531,14 @@ static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned lo
 	else if (state == MSPAN_LARGE)
 		gomem_large_free(s, p, caller);
 	else
-		gomem_report(GOMEM_ERR_INVALID_FREE, p, s, caller, 0);
+		gomem_free_report(GOMEM_ERR_INVALID_FREE, p, s, caller);
 }
 
 /*
  * gomem_free() in debug mode: the checks of the fast path, then the red
- * zone's, before the live bit goes; the owner and poison after.
+ * zone's, before the live bit goes; the owner and poison after. The whole
+ * is an RCU read-side section (rcu_read_lock(), preemptible where RCU is:
+ * the checks may report and repair).
  */
 static noinline void gomem_free_debug(const void *ptr, unsigned long caller)
 {
@@ -506,10 +555,12 @@ static noinline void gomem_free_debug(const void *ptr, unsigned long caller)
 		return;
 	}
 	gomem_debug_enter();
+	rcu_read_lock();
 	s = gomem_span_of(ptr);
 	state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
 	if (state != MSPAN_SMALL || s->spanclass == GOMEM_TINY_SPANCLASS) {
 		/* Large objects: gomem_large_free() checks them once claimed. */
+		preempt_disable();
 		gomem_free_slow(ptr, s, caller);
 		goto out;
 	}
@@ -532,12 +583,21 @@ static noinline void gomem_free_debug(const void *ptr, unsigned long caller)
 	}
 	kmemleak_free(ptr);
 	gomem_debug_release((void *)ptr, slot, caller);
+	preempt_disable();
 	gomem_cache_push(s, ptr);
+	preempt_enable();
 out:
+	rcu_read_unlock();
 	gomem_debug_exit();
 }
 
-/* gomem_free() with the call site to report. */
+/*
+ * gomem_free() with the call site to report. From the page-map lookup to the
+ * claim (the live bit cleared), preemption is disabled: an RCU read-side
+ * section, so the span structure found cannot go back to its pool and be
+ * reused meanwhile (span_free() in mheap.c waits for a grace period). The
+ * same preempt_disable() covers the push on the cache.
+ */
 static __always_inline void gomem_free_at(const void *ptr, unsigned long caller)
 {
 	struct mspan *s;
@@ -554,6 +614,7 @@ static __always_inline void gomem_free_at(const void *ptr, unsigned long caller)
 		gomem_report(GOMEM_ERR_NMI, ptr, NULL, caller, 0);
 		return;
 	}
+	preempt_disable();
 	s = gomem_span_of(ptr);
 	if (unlikely(!s || READ_ONCE(s->state) != MSPAN_SMALL ||
 		     s->spanclass == GOMEM_TINY_SPANCLASS)) {
@@ -563,18 +624,19 @@ static __always_inline void gomem_free_at(const void *ptr, unsigned long caller)
 	off = (unsigned long)ptr - s->base;
 	idx = gomem_obj_index(s, (unsigned long)ptr);
 	if (unlikely(idx >= s->nelems || (unsigned long)idx * s->elemsize != off)) {
-		gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller, 0);
+		gomem_free_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller);
 		return;
 	}
 	gomem_race_window(ptr);
 	if (unlikely(!test_and_clear_bit(idx, s->live_bits))) {
-		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
+		gomem_free_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller);
 		return;
 	}
 	kmemleak_free(ptr);
 	if (want_init_on_free())
 		memset((void *)ptr, 0, s->elemsize);
 	gomem_cache_push(s, ptr);
+	preempt_enable();
 }
 
 /* The same, out of line, for gomem_realloc(). */
@@ -602,34 +664,44 @@ void gomem_free(const void *ptr)
 }
 EXPORT_SYMBOL_GPL(gomem_free);
 
-/* Usable size of a live object; 0 (reported) if @ptr is not one. */
+/*
+ * Usable size of a live object; 0 (reported) if @ptr is not one. An RCU
+ * read-side section keeps the span structure found what it was.
+ */
 static size_t gomem_object_size(const void *ptr, unsigned long caller)
 {
-	struct mspan *s = gomem_span_of(ptr);
-	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
 	bool debug = static_branch_unlikely(&gomem_debug_key);
+	enum gomem_error err = GOMEM_ERR_INVALID_FREE;
+	size_t size = 0;
+	struct mspan *s;
 	atomic_t *mask;
 	unsigned int idx;
+	u32 state;
 
-	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS)
-		return tiny_lookup(s, ptr, &mask, caller);
-	if (state == MSPAN_SMALL) {
+	rcu_read_lock();
+	s = gomem_span_of(ptr);
+	state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
+	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS) {
+		size = tiny_check(s, ptr, &mask, &err);
+	} else if (state == MSPAN_SMALL) {
 		unsigned long off = (unsigned long)ptr - s->base;
 
 		idx = gomem_obj_index(s, (unsigned long)ptr);
 		if (idx < s->nelems && (unsigned long)idx * s->elemsize == off) {
 			if (test_bit(idx, s->live_bits))
-				return debug ? gomem_debug_size(ptr, s->elemsize) : s->elemsize;
-			gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
-			return 0;
+				size = debug ? gomem_debug_size(ptr, s->elemsize) : s->elemsize;
+			else
+				err = GOMEM_ERR_DOUBLE_FREE;
 		}
 	} else if (state == MSPAN_LARGE && (unsigned long)ptr == s->base) {
-		size_t bytes = (size_t)s->npages << GOMEM_PAGE_SHIFT;
-
-		return debug ? gomem_debug_size(ptr, bytes) : bytes;
+		size = (size_t)s->npages << GOMEM_PAGE_SHIFT;
+		if (debug)
+			size = gomem_debug_size(ptr, size);
 	}
-	gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller, 0);
-	return 0;
+	if (!size)
+		gomem_report(err, ptr, s, caller, 0);
+	rcu_read_unlock();
+	return size;
 }
 
 /**

@@ -29,6 +29,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/string.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
@@ -152,11 +153,18 @@ void gomem_mcache_flush(struct mcache *c, unsigned int sc, unsigned int n)
  * @s: the block's span
  * @block: the block's address
  *
+ * The caller made the block empty and not held: it is the block's only
+ * user. With init_on_free the block is zeroed here, not at each tiny free.
+ *
  * Context: the cache's owner with preemption disabled.
  */
 void gomem_tiny_release(struct mcache *c, struct mspan *s, unsigned long block)
 {
 	struct mcache_class *cc = &c->cls[GOMEM_TINY_SPANCLASS];
+
+	/* The block's objects are wiped now, by the one who empties it. */
+	if (want_init_on_free())
+		memset((void *)block, 0, GOMEM_TINY_SIZE);
 
 	if (cc->count == cc->cap)
 		gomem_mcache_flush(c, GOMEM_TINY_SPANCLASS, cc->batch);

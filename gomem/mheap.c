@@ -32,6 +32,7 @@
 #include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/printk.h>
+#include <linux/rcupdate.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
@@ -82,10 +83,39 @@ static struct mspan *span_alloc(unsigned int nelems, gfp_t gfp)
 	return s;
 }
 
+/* A span structure no reader has seen (an allocation that failed) goes back now. */
+static void span_discard(struct mspan *s)
+{
+	gomem_fixalloc_free(&gomem_pools[s->pool], s);
+}
+
+static void span_free_rcu(struct rcu_head *head)
+{
+	struct mspan *s = container_of(head, struct mspan, rcu);
+
+	if (s->tiny_masks)
+		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_TINYMASK], s->tiny_masks);
+	span_discard(s);
+}
+
+/*
+ * A structure of a small or tiny span (and of the free runs its pages
+ * become) goes back to its pool after a grace period, with a tiny span's
+ * masks: a lock-free free (gomem_free() and friends, which look a span up
+ * and claim an object inside an RCU read-side section) never sees it or its
+ * masks reused, nor its first word become the pool's free-list link. The
+ * structures without bitmaps (pool mspan0: large objects, free runs) go back
+ * at once, as they churn with every large object: a large free claims its
+ * span with a cmpxchg on the state and the generation it read, which a
+ * reuse changes (gomem_heap_alloc()).
+ */
 static void span_free(struct mspan *s)
 {
 	WRITE_ONCE(s->state, MSPAN_DEAD);
-	gomem_fixalloc_free(&gomem_pools[s->pool], s);
+	if (s->pool == GOMEM_POOL_SPAN0)
+		span_discard(s);
+	else
+		call_rcu(&s->rcu, span_free_rcu);
 }
 
 /* === The page map === */
@@ -255,7 +285,7 @@ static int heap_grow(unsigned int npages, gfp_t gfp)
 		if (arena)
 			gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_ARENA], arena);
 		if (run)
-			span_free(run);
+			span_discard(run);
 		__free_pages(page, order);
 		return -ENOMEM;
 	}
@@ -282,8 +312,8 @@ static int heap_grow(unsigned int npages, gfp_t gfp)
  * Returns arenas with no span in use, one by one, while the idle heap
  * (heap_sys - heap_inuse) still exceeds @keep_idle by the arena's size.
  *
- * Context: process context or any context but NMI; takes the mheap lock,
- * frees pages after dropping it.
+ * Context: process context; may sleep (an RCU grace period before the
+ * pages go). Takes the mheap lock.
  * Return: bytes returned to the page allocator.
  */
 unsigned long gomem_heap_release(unsigned long keep_idle)
@@ -318,6 +348,14 @@ unsigned long gomem_heap_release(unsigned long keep_idle)
 	}
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 
+	if (list_empty(&victims))
+		return 0;
+	/*
+	 * A lock-free reader that looked up a span of these arenas before they
+	 * left the page map may still read the span's pages (debug mode's red
+	 * zone and trailer, in an RCU read-side section): wait for it.
+	 */
+	synchronize_rcu();
 	list_for_each_entry_safe(arena, tmp, &victims, node) {
 		list_del(&arena->node);
 		free_pages(arena->base, arena->order);
@@ -342,7 +380,7 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 {
 	unsigned int sizeclass = gomem_spanclass_sizeclass(spanclass);
 	unsigned int nelems = spanclass ? gomem_class_to_nelems[sizeclass] : 0;
-	struct mspan *s, *run;
+	struct mspan *s, *run, *spare = NULL;
 	atomic_t *masks = NULL;
 	unsigned long flags;
 
@@ -351,14 +389,14 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 		return NULL;
 	if (spanclass == GOMEM_TINY_SPANCLASS) {
 		masks = gomem_fixalloc_alloc(&gomem_pools[GOMEM_POOL_TINYMASK], gfp);
-		if (!masks) {
-			span_free(s);
-			return NULL;
-		}
+		spare = span_alloc(0, gfp);
+		if (!masks || !spare)
+			goto fail;
 	}
 	s->npages = npages;
 	s->spanclass = spanclass;
 	s->tiny_masks = masks;
+	s->spare = spare;
 	if (spanclass) {
 		s->nelems = nelems;
 		s->elemsize = gomem_class_to_size[sizeclass];
@@ -375,12 +413,8 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 		if (run)
 			break;
 		raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
-		if (heap_grow(npages, gfp)) {
-			if (masks)
-				gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_TINYMASK], masks);
-			span_free(s);
-			return NULL;
-		}
+		if (heap_grow(npages, gfp))
+			goto fail;
 	}
 	run_remove_locked(run);
 	s->base = run->base;
@@ -395,9 +429,23 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 	s->arena->inuse_pages += npages;
 	gomem_heap.heap_inuse += (unsigned long)npages << GOMEM_PAGE_SHIFT;
 	map_set_range_locked(s->base, npages, s);
-	WRITE_ONCE(s->state, spanclass ? MSPAN_SMALL : MSPAN_LARGE);
+	{
+		union gomem_state_word w = { .state = spanclass ? MSPAN_SMALL : MSPAN_LARGE,
+					     .gen = ++gomem_heap.span_gen };
+
+		smp_wmb();	/* base and the rest before the state a free reads */
+		WRITE_ONCE(s->state_gen, w.word);
+	}
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 	return s;
+
+fail:	/* nothing was published: everything goes back at once */
+	if (masks)
+		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_TINYMASK], masks);
+	if (spare)
+		span_discard(spare);
+	span_discard(s);
+	return NULL;
 }
 
 /**
@@ -414,7 +462,6 @@ void gomem_heap_free(struct mspan *s)
 	struct gomem_arena *arena = s->arena;
 	unsigned long end = s->base + ((unsigned long)s->npages << GOMEM_PAGE_SHIFT);
 	unsigned long arena_end = arena->base + ((unsigned long)arena->npages << GOMEM_PAGE_SHIFT);
-	atomic_t *masks = s->tiny_masks;
 	struct mspan *run = s, *prev = NULL, *next = NULL;
 	struct delayed_work *work;
 	bool kick = false;
@@ -425,10 +472,22 @@ void gomem_heap_free(struct mspan *s)
 	arena->inuse_pages -= s->npages;
 	gomem_heap.heap_inuse -= (unsigned long)s->npages << GOMEM_PAGE_SHIFT;
 	WRITE_ONCE(s->state, MSPAN_FREE);
-	s->tiny_masks = NULL;
+	if (s->spare) {
+		/*
+		 * A tiny span: its structure and masks go back after a grace
+		 * period (a stale tiny free may still hold them); its pages
+		 * become the free run it brought along.
+		 */
+		run = s->spare;
+		s->spare = NULL;
+		run->base = s->base;
+		run->npages = s->npages;
+		run->arena = arena;
+		span_free(s);
+	}
 
-	if (s->base > arena->base) {
-		prev = gomem_span_of((void *)(s->base - GOMEM_PAGE_SIZE));
+	if (run->base > arena->base) {
+		prev = gomem_span_of((void *)(run->base - GOMEM_PAGE_SIZE));
 		if (prev && prev->state != MSPAN_FREE)
 			prev = NULL;
 	}
@@ -439,8 +498,8 @@ void gomem_heap_free(struct mspan *s)
 	}
 	if (prev) {
 		run_remove_locked(prev);
-		prev->npages += s->npages;
-		span_free(s);
+		prev->npages += run->npages;
+		span_free(run);
 		run = prev;
 	}
 	if (next) {
@@ -454,8 +513,6 @@ void gomem_heap_free(struct mspan *s)
 		kick = true;
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 
-	if (masks)
-		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_TINYMASK], masks);
 	if (kick)
 		schedule_delayed_work(work, gomem_heap.idle_delay);
 }
@@ -572,6 +629,8 @@ void gomem_heap_exit(void)
 	struct gomem_arena *arena, *tmp;
 	unsigned int i;
 
+	/* Span structures, masks and arenas still waiting for a grace period. */
+	rcu_barrier();
 	list_for_each_entry_safe(arena, tmp, &gomem_heap.arenas, node) {
 		list_del(&arena->node);
 		free_pages(arena->base, arena->order);

@@ -136,9 +136,14 @@ static void gt_snap_take(struct gt_snap *s)
 {
 	unsigned int i;
 
-	gomem_read_memstats(&s->ms);
+	/*
+	 * The pools first: gomem_pool_counts() waits for the span structures
+	 * on their way back (an RCU grace period), so that the statistics
+	 * read next count them back too.
+	 */
 	for (i = 0; i < GOMEM_NR_POOLS; i++)
 		gomem_pool_counts(i, &s->pool_inuse[i], &s->pool_free[i]);
+	gomem_read_memstats(&s->ms);
 	for (i = 0; i < GOMEM_NR_ERRORS; i++)
 		s->errors[i] = gomem_error_count(i);
 }

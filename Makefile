@@ -20,7 +20,8 @@
 #                        bench test kernel and Debian's 6.1: timings and memory
 #                        held, a summary table, the targets met or missed
 #   make torture         gomem under every CPU, interrupts, CPU hotplug and memory
-#                        pressure in QEMU (TORTURE_S seconds, default 300)
+#                        pressure in QEMU (TORTURE_S seconds, default 300), then
+#                        racing bad frees against span reuse (RACE_S, default 60)
 #   make sizeclasses     regenerate gomem/sizeclasses.h
 #   make clean
 
@@ -50,6 +51,7 @@ bench:
 
 torture:
 	bash scripts/torture.sh $(TORTURE_S)
+	bash scripts/torture.sh $(or $(RACE_S),60) debug race
 
 sizeclasses:
 	python3 scripts/mksizeclasses.py

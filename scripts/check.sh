@@ -7,8 +7,8 @@
 # of gomem/*.c (from its objects); sparse (C=2) with no warning; checkpatch
 # --strict and kernel-doc on every source; the scripts' syntax; the KUnit
 # suites in QEMU, then again with gomem in debug mode (each case counts as
-# one test); the sample client, the reload loop, /proc/gomem and a torture
-# in QEMU; the Debian 6.1 smoke tests; DKMS. Logs go to build/check/. The
+# one test); the sample client, the reload loop, /proc/gomem, a torture and
+# a racing-bad-free run in QEMU; the Debian 6.1 smoke tests; DKMS. Logs go to build/check/. The
 # step helpers are in scripts/lib/, the guest scripts in scripts/guest/.
 #
 # usage: scripts/check.sh
@@ -153,6 +153,7 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	step reload-vm reload_vm
 	step proc-vm proc_vm
 	step torture-60s bash "$GOMEM_TOP/scripts/torture.sh" 60
+	step race-20s bash "$GOMEM_TOP/scripts/torture.sh" 20 debug race
 else
 	step_skipped "every kernel-dependent check skipped: the test kernel did not build"
 fi

@@ -8,8 +8,9 @@
 # --strict and kernel-doc on every source; the scripts' syntax; the KUnit
 # suites in QEMU, then again with gomem in debug mode (each case counts as
 # one test); the sample client, the reload loop, /proc/gomem, a torture and
-# a racing-bad-free run in QEMU; the Debian 6.1 smoke tests; DKMS. Logs go to build/check/. The
-# step helpers are in scripts/lib/, the guest scripts in scripts/guest/.
+# a racing-bad-free run in QEMU; the Debian 6.1 smoke tests; DKMS. Logs go
+# to build/check/. The step helpers are in scripts/lib/, the guest scripts
+# in scripts/guest/.
 #
 # usage: scripts/check.sh
 set -uo pipefail

@@ -84,7 +84,8 @@ static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u6
  * and free that completed before the call. Fields are described with
  * &struct gomem_memstats and in Documentation/gomem.rst.
  *
- * Context: any context; takes only the mheap lock, for four loads.
+ * Context: any context but NMI (it takes the mheap lock, a raw spinlock,
+ * with interrupts disabled, for four loads).
  */
 void gomem_read_memstats(struct gomem_memstats *ms)
 {

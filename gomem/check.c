@@ -8,7 +8,10 @@
  */
 
 #include <linux/bitmap.h>
+#include <linux/mmzone.h>
 #include <linux/module.h>
+#include <linux/nodemask.h>
+#include <linux/pfn.h>
 
 #include "internal.h"
 
@@ -33,6 +36,8 @@ static int check_small_span(struct mspan *s, unsigned int sc, bool full)
 	      s->alloc_count, bitmap_weight(s->alloc_bits, s->nelems));
 	CHECK(full == (s->alloc_count == s->nelems), "class %u span on the wrong list (%u/%u)",
 	      sc, s->alloc_count, s->nelems);
+	/* A listed span always has an object out (gomem_central_add_span()). */
+	CHECK(s->alloc_count, "class %u span listed with no object handed out", sc);
 	if (sc != GOMEM_TINY_SPANCLASS) {
 		/*
 		 * Racy reads on purpose: other CPUs set and clear live bits
@@ -94,12 +99,31 @@ static int check_centrals(void)
 	return bad;
 }
 
+/* Present memory has its page-map middle tables (mheap.c allocates them at load). */
+static int check_map(void)
+{
+	unsigned long step = (unsigned long)MAP_LEAF_LEN * MAP_L2_LEN * GOMEM_PAGE_SIZE;
+	int bad = 0, nid;
+
+	for_each_online_node(nid) {
+		unsigned long pa = PFN_PHYS(node_start_pfn(nid)) & ~(step - 1);
+		unsigned long end = PFN_PHYS(node_end_pfn(nid));
+
+		for (; pa < end; pa += step)
+			CHECK(READ_ONCE(gomem_map_l1[(pa >> GOMEM_PAGE_SHIFT) /
+						     (MAP_LEAF_LEN * MAP_L2_LEN)]),
+			      "node %d: no page-map middle table for %#lx", nid, pa);
+	}
+	return bad;
+}
+
 /* Every page of every arena belongs to exactly one span or free run. */
 static int check_heap(void)
 {
-	unsigned long flags, inuse = 0, sys = 0;
+	unsigned long flags, inuse = 0, sys = 0, idle_bytes = 0;
 	struct gomem_arena *arena;
 	unsigned int i, narenas = 0;
+	bool seen_busy = false;
 	int bad = 0;
 
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
@@ -131,6 +155,13 @@ static int check_heap(void)
 		}
 		CHECK(arena_inuse == arena->inuse_pages, "arena inuse_pages %u, spans hold %u",
 		      arena->inuse_pages, arena_inuse);
+		if (arena->inuse_pages) {
+			seen_busy = true;
+		} else {
+			CHECK(!seen_busy, "idle arena %p listed after one in use",
+			      (void *)arena->base);
+			idle_bytes += PAGE_SIZE << arena->order;
+		}
 		inuse += (unsigned long)arena_inuse * GOMEM_PAGE_SIZE;
 	}
 	for (i = 0; i < GOMEM_FREE_LISTS; i++) {
@@ -147,6 +178,9 @@ static int check_heap(void)
 	      gomem_heap.narenas);
 	CHECK(sys == gomem_heap.heap_sys, "arenas hold %lu bytes, heap_sys %lu", sys,
 	      gomem_heap.heap_sys);
+	CHECK(idle_bytes == gomem_heap.idle_arena_bytes,
+	      "idle arenas hold %lu bytes, idle_arena_bytes %lu", idle_bytes,
+	      gomem_heap.idle_arena_bytes);
 	CHECK(inuse == gomem_heap.heap_inuse, "spans hold %lu bytes, heap_inuse %lu", inuse,
 	      gomem_heap.heap_inuse);
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
@@ -256,6 +290,7 @@ static int check_objects(void)
  */
 int gomem_check_heap(void)
 {
-	return check_centrals() + check_heap() + check_local_caches() + check_objects();
+	return check_centrals() + check_map() + check_heap() + check_local_caches() +
+	       check_objects();
 }
 EXPORT_SYMBOL_NS_GPL(gomem_check_heap, GOMEM_INTERNAL);

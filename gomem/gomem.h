@@ -74,6 +74,8 @@ struct gomem_class_stats {
  * @corruptions: internal inconsistencies found
  * @redzone_errors: debug mode: red zones (or trailers) found overwritten
  * @poison_errors: debug mode: free objects found written to
+ * @scavenger_passes: scavenger passes run since load (background and pressure)
+ * @scavenger_cpu_drains: per-CPU cache flushes those passes had CPUs do
  * @by_size: per-class counters; index 0 holds nothing (large objects are above)
  */
 struct gomem_memstats {
@@ -110,6 +112,8 @@ struct gomem_memstats {
 	u64 corruptions;
 	u64 redzone_errors;
 	u64 poison_errors;
+	u64 scavenger_passes;
+	u64 scavenger_cpu_drains;
 	struct gomem_class_stats by_size[GOMEM_NUM_CLASSES];
 };
 

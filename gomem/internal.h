@@ -9,7 +9,7 @@
  * scripts/check-layers.py checks this from the built objects in make check.
  *
  *   1  internal.h, sizeclasses.h, gomem.h  types, invariants, inline helpers
- *   2  report.c    error counters, warn-once and rate limit, the KUnit claim,
+ *   2  report.c    error counters, warn-once and rate limit, the capture for KUnit,
  *                  describing an object (owners: a hook debug.c registers)
  *   3  fixalloc.c  metadata pools; the boundary with the page allocator
  *                  (gomem_page_gfp(), gomem_may_alloc_pages())
@@ -256,12 +256,16 @@ enum gomem_pool {
 /*
  * struct mheap - the arenas and their free runs.
  * Invariants: heap_sys == the sum of the arenas' bytes; heap_inuse == the
- * sum of their inuse_pages in bytes; narenas == |arenas|.
+ * sum of their inuse_pages in bytes; narenas == |arenas|; idle_arena_bytes
+ * == the bytes of the arenas with inuse_pages == 0, which come first on
+ * arenas (the release paths walk only those).
  */
 struct mheap {
 	raw_spinlock_t lock;		/* see the lock order above */
 	struct list_head free[GOMEM_FREE_LISTS];	/* free runs by npages (lock) */
-	struct list_head arenas;	/* every arena held (lock) */
+	/* Every arena held, those with no span in use first (lock). */
+	struct list_head arenas;
+	unsigned long idle_arena_bytes;	/* bytes of arenas with no span in use (lock) */
 	/* Byte counters (lock; read racily by statistics and the shrinker). */
 	unsigned long heap_sys;		/* bytes of arenas held */
 	unsigned long heap_inuse;	/* bytes in in-use spans */
@@ -269,7 +273,7 @@ struct mheap {
 	unsigned long narenas;		/* arenas held */
 	u32 span_gen;			/* the last mspan.gen handed out */
 	/* The idle work (gomem_heap_set_idle_work(); lock). */
-	struct delayed_work *idle_work;	/* scheduled when idle > idle_threshold */
+	struct delayed_work *idle_work;	/* scheduled when an arena can be released */
 	unsigned long idle_delay;	/* jiffies */
 	unsigned long idle_threshold;	/* idle heap bytes */
 };
@@ -297,9 +301,9 @@ struct gomem_report_record {
 };
 
 /*
- * struct gomem_report_capture - the data of a KUnit case's "gomem_errors"
- * resource: reports made by the case's task are counted and recorded here
- * instead of printed. Written only by that task.
+ * struct gomem_report_capture - reports of a KUnit case's task, counted and
+ * recorded here instead of printed (gomem_report_capture_start()). Written
+ * only by that task.
  */
 struct gomem_report_capture {
 	atomic_long_t count;		/* reports claimed */
@@ -320,6 +324,8 @@ extern bool gomem_tiny_enabled;				/* malloc.c */
 void gomem_report(enum gomem_error err, const void *p, struct mspan *s, unsigned long caller,
 		  long offset);
 void gomem_report_set_owner_hook(gomem_owner_hook_t hook);
+int gomem_report_capture_start(struct gomem_report_capture *cap);
+void gomem_report_capture_stop(struct gomem_report_capture *cap);
 
 /* fixalloc.c (layer 3) */
 bool gomem_may_alloc_pages(void);
@@ -334,7 +340,8 @@ int gomem_heap_init(unsigned long initial_bytes);
 void gomem_heap_exit(void);
 struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_t gfp);
 void gomem_heap_free(struct mspan *s);
-unsigned long gomem_heap_release(unsigned long keep_idle);
+unsigned long gomem_heap_release(unsigned long keep_idle, unsigned long max_bytes);
+unsigned long gomem_heap_idle_arena_bytes(void);
 void gomem_heap_set_idle_work(struct delayed_work *work, unsigned long delay,
 			      unsigned long threshold);
 unsigned long gomem_max_large_pages(void);
@@ -346,7 +353,8 @@ void gomem_central_exit(void);
 void gomem_central_drain(void);
 unsigned long gomem_central_bytes(void);
 unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsigned int n);
-void gomem_central_add_span(unsigned int sc, struct mspan *s);
+unsigned int gomem_central_add_span(unsigned int sc, struct mspan *s, struct mcache_class *cc,
+				    unsigned int n);
 void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int n);
 
 /* mcache.c (layer 7; debug.c, layer 6, is declared below) */
@@ -361,10 +369,14 @@ void gomem_tiny_retire(struct mcache *c);
 unsigned long gomem_mcache_bytes(void);
 void gomem_drain_local(void);
 void gomem_drain_all(void);
+unsigned int gomem_drain_cpus(bool housekeeping);
 
 /* scavenge.c (layer 8) */
 int gomem_scavenger_init(unsigned long retain_bytes);
 void gomem_scavenger_exit(void);
+void gomem_scavenger_counts(unsigned long *passes, unsigned long *drains);
+unsigned long gomem_shrinker_count(void);
+unsigned long gomem_shrinker_scan(unsigned long nr_to_scan);
 
 /* proc.c, check.c (layer 10) */
 int gomem_check_heap(void);

@@ -29,6 +29,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/sched/isolation.h>
 #include <linux/string.h>
 #include <linux/workqueue.h>
 
@@ -97,8 +98,9 @@ static struct mcache *mcache_create(enum gomem_ctx ctx)
  *
  * Takes a batch from the class's mcentral; when it has no partial span, a
  * fresh span from the mheap (which may take an arena from the page
- * allocator), then tries again - on whatever CPU and context the task runs
- * by then. Steps 4-6 of the allocation walk (malloc.c).
+ * allocator), and the batch from that span as it is listed - into the cache
+ * of whatever CPU and context the task runs on by then. Steps 4-6 of the
+ * allocation walk (malloc.c).
  *
  * Context: entered with preemption disabled; may sleep if @gfp allows, with
  * preemption enabled.
@@ -109,23 +111,30 @@ noinline struct mcache *gomem_refill(unsigned int sc, gfp_t gfp)
 {
 	unsigned int npages = gomem_class_to_npages[gomem_spanclass_sizeclass(sc)];
 	struct mcache_class *cc;
+	unsigned int room;
 	struct mcache *c;
 	struct mspan *s;
 
-	for (;;) {
-		c = gomem_mcache_current();
-		cc = &c->cls[sc];
-		if (cc->count || gomem_central_fill(sc, cc, cc->batch))
-			return c;
-		preempt_enable();
-		s = gomem_heap_alloc(npages, sc, gfp);
-		if (!s)
-			return NULL;
-		if (static_branch_unlikely(&gomem_debug_key))
-			gomem_debug_new_span(s);
-		gomem_central_add_span(sc, s);
-		preempt_disable();
-	}
+	c = gomem_mcache_current();
+	cc = &c->cls[sc];
+	if (cc->count || gomem_central_fill(sc, cc, cc->batch))
+		return c;
+	preempt_enable();
+	s = gomem_heap_alloc(npages, sc, gfp);
+	if (!s)
+		return NULL;
+	if (static_branch_unlikely(&gomem_debug_key))
+		gomem_debug_new_span(s);
+	preempt_disable();
+	c = gomem_mcache_current();
+	cc = &c->cls[sc];
+	/* Another CPU's cache, maybe, after a migration: fill only its room. */
+	room = min(cc->batch, cc->cap - cc->count);
+	if (room)
+		gomem_central_add_span(sc, s, cc, room);
+	else
+		gomem_heap_free(s);	/* that cache is full of the class: unused */
+	return c;
 }
 
 /**
@@ -226,26 +235,74 @@ void gomem_mcache_drain_cpu(unsigned int cpu)
 			gomem_mcache_drain(pc->ctx[ctx]);
 }
 
+/*
+ * Each cache of this CPU is flushed one step at a time - its tiny block,
+ * then one class - under only what excludes that cache's users: the task
+ * cache's with preemption off, the softirq cache's with softirqs (and
+ * preemption) off, the hardirq cache's with interrupts off. A step moves
+ * at most one class's objects (GOMEM_MCACHE_MAX_OBJS) to the mcentral and
+ * frees the spans they empty.
+ */
+static void drain_step(enum gomem_ctx ctx, unsigned int sc)
+{
+	unsigned long flags = 0;
+	struct mcache *c;
+
+	if (ctx == GOMEM_CTX_HARDIRQ)
+		local_irq_save(flags);
+	else if (ctx == GOMEM_CTX_SOFTIRQ)
+		local_bh_disable();
+	preempt_disable();
+	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
+	if (!sc)
+		gomem_tiny_retire(c);
+	else
+		gomem_mcache_flush(c, sc, c->cls[sc].count);
+	preempt_enable();
+	if (ctx == GOMEM_CTX_HARDIRQ)
+		local_irq_restore(flags);
+	else if (ctx == GOMEM_CTX_SOFTIRQ)
+		local_bh_enable();
+}
+
+/* True when no cache of @cpu holds an object or a tiny block: a racy read, a hint. */
+static bool mcache_cpu_empty(unsigned int cpu)
+{
+	struct gomem_pcpu *pc = per_cpu_ptr(&gomem_pcpu, cpu);
+	unsigned int ctx, sc;
+
+	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
+		struct mcache *c = pc->ctx[ctx];
+
+		if (data_race(c->tiny))
+			return false;
+		for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++)
+			if (data_race(c->cls[sc].count))
+				return false;
+	}
+	return true;
+}
+
 /**
  * gomem_drain_local() - flush this CPU's caches, all contexts, to the mcentrals
  *
- * Used by the shrinker (scavenge.c); exported for gomem's KUnit suites too.
+ * One class of one cache at a time, each under only what excludes that
+ * cache's users (preemption, softirqs or interrupts off), so no section is
+ * longer than one class's flush. A caller not bound to its CPU may move
+ * between steps: then it drains part of each CPU it ran on. Used by the
+ * shrinker (scavenge.c) and through gomem_drain_all(); exported for gomem's
+ * KUnit suites too.
  *
- * Context: process context.
+ * Context: process context, preemptible or not but with interrupts and
+ * softirqs enabled.
  */
 void gomem_drain_local(void)
 {
-	struct gomem_pcpu *pc;
-	unsigned int ctx;
+	unsigned int ctx, sc;
 
-	/* Softirqs off before interrupts: local_bh_enable() needs interrupts on. */
-	local_bh_disable();
-	local_irq_disable();
-	pc = this_cpu_ptr(&gomem_pcpu);
 	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++)
-		gomem_mcache_drain(pc->ctx[ctx]);
-	local_irq_enable();
-	local_bh_enable();
+		for (sc = 0; sc < GOMEM_NUM_SPANCLASSES; sc++)
+			drain_step(ctx, sc);
 }
 EXPORT_SYMBOL_NS_GPL(gomem_drain_local, GOMEM_INTERNAL);
 
@@ -256,23 +313,45 @@ static long gomem_drain_fn(void *arg)
 }
 
 /**
+ * gomem_drain_cpus() - have CPUs flush their own caches
+ * @housekeeping: skip isolated CPUs (isolcpus, nohz_full): the background
+ *		  scavenger never disturbs them
+ *
+ * Each online CPU whose caches hold something drains them from a work item
+ * on that CPU: no CPU ever touches another's cache while it may be in use.
+ * A CPU with empty caches is not woken. Offline CPUs were drained when they
+ * went down.
+ *
+ * Context: process context; may sleep.
+ * Return: the CPUs drained.
+ */
+unsigned int gomem_drain_cpus(bool housekeeping)
+{
+	unsigned int cpu, n = 0;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		if (mcache_cpu_empty(cpu) || (housekeeping && cpu_is_isolated(cpu)))
+			continue;
+		work_on_cpu(cpu, gomem_drain_fn, NULL);
+		n++;
+	}
+	cpus_read_unlock();
+	return n;
+}
+
+/**
  * gomem_drain_all() - flush every cache, per-CPU and transfer, to the spans
  *
- * Each CPU drains its own caches from a work item on that CPU: no CPU ever
- * touches another's cache while it may be in use. Offline CPUs were drained
- * when they went down. The scavenger's normal operation (scavenge.c);
- * exported for gomem's own KUnit suites too.
+ * gomem_drain_cpus() on every CPU with something cached, isolated ones
+ * included, then the transfer caches. Exported for gomem's own KUnit suites
+ * and torture modules.
  *
  * Context: process context; may sleep.
  */
 void gomem_drain_all(void)
 {
-	unsigned int cpu;
-
-	cpus_read_lock();
-	for_each_online_cpu(cpu)
-		work_on_cpu(cpu, gomem_drain_fn, NULL);
-	cpus_read_unlock();
+	gomem_drain_cpus(false);
 	gomem_central_drain();
 }
 EXPORT_SYMBOL_NS_GPL(gomem_drain_all, GOMEM_INTERNAL);

@@ -143,6 +143,38 @@ static void span_sweep(struct mspan *s)
 	span_refill_alloc_cache(s, 0);
 }
 
+/* Move up to @n objects of partial span @s into @cc; a span left with none goes on full. */
+static unsigned int span_take_locked(struct mcentral *mc, struct mspan *s,
+				     struct mcache_class *cc, unsigned int n)
+	__must_hold(&mc->lock)
+{
+	unsigned int moved = 0;
+
+	lockdep_assert_held(&mc->lock);
+	while (moved < n && s->alloc_count < s->nelems) {
+		unsigned int idx = span_next_free_index(s);
+		unsigned long obj;
+
+		if (idx == s->nelems) {
+			span_sweep(s);
+			continue;
+		}
+		__set_bit(idx, s->alloc_bits);
+		s->alloc_count++;
+		mc->nfree--;
+		obj = s->base + idx * (unsigned long)s->elemsize;
+		cc->objs[cc->count].obj = (void *)obj;
+		cc->objs[cc->count].span = s;
+		cc->count++;
+		moved++;
+	}
+	if (s->alloc_count == s->nelems) {
+		list_move(&s->node, &mc->full);
+		s->list = MCENTRAL_FULL;
+	}
+	return moved;
+}
+
 /**
  * gomem_central_fill() - move up to @n objects of class @sc into a cache
  * @sc: span class
@@ -168,42 +200,31 @@ unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsign
 	}
 	while (moved < n && !list_empty(&mc->partial)) {
 		s = list_first_entry(&mc->partial, struct mspan, node);
-		while (moved < n && s->alloc_count < s->nelems) {
-			unsigned int idx = span_next_free_index(s);
-			unsigned long obj;
-
-			if (idx == s->nelems) {
-				span_sweep(s);
-				continue;
-			}
-			__set_bit(idx, s->alloc_bits);
-			s->alloc_count++;
-			mc->nfree--;
-			obj = s->base + idx * (unsigned long)s->elemsize;
-			cc->objs[cc->count].obj = (void *)obj;
-			cc->objs[cc->count].span = s;
-			cc->count++;
-			moved++;
-		}
-		if (s->alloc_count == s->nelems) {
-			list_move(&s->node, &mc->full);
-			s->list = MCENTRAL_FULL;
-		}
+		moved += span_take_locked(mc, s, cc, n - moved);
 	}
 	raw_spin_unlock_irqrestore(&mc->lock, flags);
 	return moved;
 }
 
 /**
- * gomem_central_add_span() - give a fresh span from the mheap to its mcentral
+ * gomem_central_add_span() - give a fresh span to its mcentral and fill a cache from it
  * @sc: span class
  * @s: a span in state MSPAN_SMALL with no object handed out
+ * @cc: the cache's class stack, with room for @n more objects
+ * @n: objects to move into @cc, at least 1
  *
- * Context: any context; takes the mcentral lock.
+ * The objects are taken under the same lock hold that lists the span: a
+ * partial span always has an object handed out, so no drain can take a
+ * fresh span back before the refill that grew it had its batch.
+ *
+ * Context: any context, preemption disabled; takes the mcentral lock.
+ * Return: objects moved.
  */
-void gomem_central_add_span(unsigned int sc, struct mspan *s)
+unsigned int gomem_central_add_span(unsigned int sc, struct mspan *s, struct mcache_class *cc,
+				    unsigned int n)
 {
 	struct mcentral *mc = &gomem_central[sc];
+	unsigned int moved;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&mc->lock, flags);
@@ -211,7 +232,9 @@ void gomem_central_add_span(unsigned int sc, struct mspan *s)
 	s->list = MCENTRAL_PARTIAL;
 	mc->nspans++;
 	mc->nfree += s->nelems;
+	moved = span_take_locked(mc, s, cc, n);
 	raw_spin_unlock_irqrestore(&mc->lock, flags);
+	return moved;
 }
 
 /* Put objects back in their spans; spans left with no object go on @empty. */
@@ -287,12 +310,9 @@ void gomem_central_return(unsigned int sc, struct gomem_cobj *objs, unsigned int
 /**
  * gomem_central_drain() - put every transfer cache's objects back in their spans
  *
- * Spans left with no object go to the mheap, and so do partial spans that
- * never had one handed out: gomem_refill() adds a fresh span and then fills
- * the cache of whatever CPU and context it runs on by then, which may take
- * its objects elsewhere (another span added at the same time) or need none
- * (the task migrated to a CPU whose cache has some). Such a span would pin
- * its arena until the class next needed it.
+ * Spans left with no object go to the mheap. Each class is one lock hold
+ * of at most a transfer cache's objects (128) and no list walk: a partial
+ * span always has an object handed out (gomem_central_add_span()).
  *
  * Context: any context but NMI; takes each mcentral lock in turn, then the mheap lock.
  */
@@ -302,20 +322,12 @@ void gomem_central_drain(void)
 
 	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
 		struct mcentral *mc = &gomem_central[sc];
-		struct mspan *s, *tmp;
 		unsigned long flags;
 		LIST_HEAD(empty);
 
 		raw_spin_lock_irqsave(&mc->lock, flags);
 		central_release_locked(mc, mc->xfer, mc->nxfer, &empty);
 		mc->nxfer = 0;
-		list_for_each_entry_safe(s, tmp, &mc->partial, node) {
-			if (s->alloc_count)
-				continue;
-			list_move(&s->node, &empty);
-			mc->nspans--;
-			mc->nfree -= s->nelems;
-		}
 		raw_spin_unlock_irqrestore(&mc->lock, flags);
 		central_free_spans(&empty);
 	}

@@ -12,14 +12,17 @@
  *   key = (addr - PAGE_OFFSET) >> GOMEM_PAGE_SHIFT
  *   span = gomem_map_l1[key >> 21][(key >> 9) & 4095][key & 511]
  *
- * Leaves and middle tables are allocated when an arena first needs them and
- * freed only at module exit, so a lookup needs no lock and no RCU: it can
- * only ever see NULL or a span structure (span structures also live until
- * exit, in the pools). An address outside every arena finds NULL, which is
+ * Middle tables (32 KiB, one per 16 GiB of physical address space) are
+ * allocated at load for all present memory and on memory hotplug, so no
+ * atomic caller ever needs one; leaves (4 KiB) when an arena first needs
+ * them. Both are freed only at module exit, so a lookup needs no lock and
+ * no RCU: it can only ever see NULL or a span structure (span structures
+ * also live until exit, in the pools). An address outside every arena finds NULL, which is
  * how gomem_free() tells a gomem pointer from any other.
  *
  * Memory goes back through gomem_heap_release(), which returns arenas with
- * no span in use; when a free leaves more idle heap than the idle threshold,
+ * no span in use (kept at the head of the arena list); when a free leaves an
+ * arena with no span in use and more idle heap than the idle threshold,
  * gomem_heap_free() schedules the work item the scavenger handed down at
  * load (gomem_heap_set_idle_work()). This file never calls above itself.
  *
@@ -29,6 +32,7 @@
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/log2.h>
+#include <linux/memory.h>
 #include <linux/mmzone.h>
 #include <linux/module.h>
 #include <linux/printk.h>
@@ -125,29 +129,59 @@ static unsigned long map_key(unsigned long addr)
 	return (addr - PAGE_OFFSET) >> GOMEM_PAGE_SHIFT;
 }
 
+/*
+ * The middle table of key @k, allocated if missing. A middle table is
+ * 32 KiB (order 3): it is allocated at load for all present memory, on
+ * memory hotplug for the new memory, and otherwise only by a caller that
+ * may sleep; an atomic caller in a range without one gets NULL, and its
+ * allocation fails cleanly.
+ */
+static struct map_l2 *map_l2_get(unsigned long k, gfp_t gfp)
+{
+	struct map_l2 **l2p = &gomem_map_l1[k >> (MAP_LEAF_BITS + MAP_L2_BITS)];
+	struct map_l2 *l2 = READ_ONCE(*l2p);
+
+	if (l2 || !gfpflags_allow_blocking(gfp))
+		return l2;
+	l2 = (void *)__get_free_pages(gfp | __GFP_ZERO, get_order(sizeof(*l2)));
+	if (!l2)
+		return NULL;
+	if (cmpxchg(l2p, NULL, l2)) {
+		free_pages((unsigned long)l2, get_order(sizeof(*l2)));
+		return READ_ONCE(*l2p);
+	}
+	atomic_long_add(PAGE_SIZE << get_order(sizeof(*l2)), &map_bytes);
+	return l2;
+}
+
+/* Allocate the middle tables for the direct map of pages [@pfn, @pfn + @nr). */
+static int map_cover_pfns(unsigned long pfn, unsigned long nr, gfp_t gfp)
+{
+	unsigned long key = PFN_PHYS(pfn) >> GOMEM_PAGE_SHIFT;
+	unsigned long end = DIV_ROUND_UP(PFN_PHYS(pfn + nr), GOMEM_PAGE_SIZE);
+	unsigned long k, step = MAP_LEAF_LEN * MAP_L2_LEN;
+
+	if (PFN_PHYS(pfn + nr) > gomem_map_limit)
+		return -ERANGE;
+	for (k = key & ~(step - 1); k < end; k += step)
+		if (!map_l2_get(k, gfp))
+			return -ENOMEM;
+	return 0;
+}
+
 /* Make sure the tables for keys [key, key + n) exist. No lock needed. */
 static int map_ensure(unsigned long key, unsigned long n, gfp_t gfp)
 {
 	unsigned long k;
 
 	for (k = key & ~(MAP_LEAF_LEN - 1); k < key + n; k += MAP_LEAF_LEN) {
-		struct map_l2 **l2p = &gomem_map_l1[k >> (MAP_LEAF_BITS + MAP_L2_BITS)];
 		struct map_leaf **leafp;
 		struct map_leaf *leaf;
 		struct map_l2 *l2;
 
-		l2 = READ_ONCE(*l2p);
-		if (!l2) {
-			l2 = (void *)__get_free_pages(gfp | __GFP_ZERO, get_order(sizeof(*l2)));
-			if (!l2)
-				return -ENOMEM;
-			if (cmpxchg(l2p, NULL, l2)) {
-				free_pages((unsigned long)l2, get_order(sizeof(*l2)));
-				l2 = READ_ONCE(*l2p);
-			} else {
-				atomic_long_add(PAGE_SIZE << get_order(sizeof(*l2)), &map_bytes);
-			}
-		}
+		l2 = map_l2_get(k, gfp);
+		if (!l2)
+			return -ENOMEM;
 		leafp = &l2->leaf[(k >> MAP_LEAF_BITS) & (MAP_L2_LEN - 1)];
 		if (READ_ONCE(*leafp))
 			continue;
@@ -183,10 +217,26 @@ static void map_set_range_locked(unsigned long addr, unsigned int npages, struct
 		map_set_locked(addr + i * GOMEM_PAGE_SIZE, s);
 }
 
+/* Memory about to come online gets its middle tables (a failure: see map_l2_get()). */
+static int map_memory_notify(struct notifier_block *nb, unsigned long action, void *arg)
+{
+	struct memory_notify *mn = arg;
+
+	if (action == MEM_GOING_ONLINE)
+		map_cover_pfns(mn->start_pfn, mn->nr_pages, GFP_KERNEL);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block map_memory_nb = { .notifier_call = map_memory_notify };
+static bool map_memory_nb_registered;
+
 static void map_destroy(void)
 {
 	unsigned long i, j;
 
+	if (map_memory_nb_registered)
+		unregister_memory_notifier(&map_memory_nb);
+	map_memory_nb_registered = false;
 	if (!gomem_map_l1)
 		return;
 	for (i = 0; i < map_l1_len; i++) {
@@ -232,26 +282,90 @@ static void run_remove_locked(struct mspan *run)
 	map_set_locked(run->base + (run->npages - 1) * GOMEM_PAGE_SIZE, NULL);
 }
 
-/* First fit by size list; best fit among the runs on the last list. */
+/* Runs of the last free list looked at, at most, for a best fit. */
+#define GOMEM_BEST_FIT_SCAN	8
+
+/*
+ * First fit by size list; on the last list (runs of GOMEM_FREE_LISTS pages
+ * and more), the best fit among the first GOMEM_BEST_FIT_SCAN runs that
+ * fit: the walk under the lock stays bounded however many arenas there are.
+ */
 static struct mspan *run_find_locked(unsigned int npages)
 	__must_hold(&gomem_heap.lock)
 {
 	struct mspan *run, *best = NULL;
-	unsigned int i;
+	unsigned int i, seen = 0;
 
 	lockdep_assert_held(&gomem_heap.lock);
 	for (i = npages - 1; i < GOMEM_FREE_LISTS - 1; i++)
 		if (!list_empty(&gomem_heap.free[i]))
 			return list_first_entry(&gomem_heap.free[i], struct mspan, node);
-	list_for_each_entry(run, &gomem_heap.free[GOMEM_FREE_LISTS - 1], node)
-		if (run->npages >= npages && (!best || run->npages < best->npages))
+	list_for_each_entry(run, &gomem_heap.free[GOMEM_FREE_LISTS - 1], node) {
+		if (run->npages < npages)
+			continue;
+		if (!best || run->npages < best->npages)
 			best = run;
+		if (++seen == GOMEM_BEST_FIT_SCAN)
+			break;
+	}
 	return best;
 }
 
 /* === Arenas === */
 
-static int heap_grow(unsigned int npages, gfp_t gfp)
+/* @npages of @arena go into a span; an arena in use leaves the idle head of the list. */
+static void arena_use_locked(struct gomem_arena *arena, unsigned int npages)
+	__must_hold(&gomem_heap.lock)
+{
+	lockdep_assert_held(&gomem_heap.lock);
+	if (!arena->inuse_pages) {
+		list_move_tail(&arena->node, &gomem_heap.arenas);
+		gomem_heap.idle_arena_bytes -= PAGE_SIZE << arena->order;
+	}
+	arena->inuse_pages += npages;
+	gomem_heap.heap_inuse += (unsigned long)npages << GOMEM_PAGE_SHIFT;
+}
+
+/* A span of @npages left @arena; true when the arena has no span in use any more. */
+static bool arena_unuse_locked(struct gomem_arena *arena, unsigned int npages)
+	__must_hold(&gomem_heap.lock)
+{
+	lockdep_assert_held(&gomem_heap.lock);
+	arena->inuse_pages -= npages;
+	gomem_heap.heap_inuse -= (unsigned long)npages << GOMEM_PAGE_SHIFT;
+	if (arena->inuse_pages)
+		return false;
+	list_move(&arena->node, &gomem_heap.arenas);
+	gomem_heap.idle_arena_bytes += PAGE_SIZE << arena->order;
+	return true;
+}
+
+/*
+ * Make @s a span of @arena at @base: map its pages, then publish its state
+ * with a new generation (a racing large free compares both).
+ */
+static void span_publish_locked(struct mspan *s, unsigned long base, struct gomem_arena *arena)
+	__must_hold(&gomem_heap.lock)
+{
+	union gomem_state_word w = { .state = s->spanclass ? MSPAN_SMALL : MSPAN_LARGE };
+
+	s->base = base;
+	s->arena = arena;
+	arena_use_locked(arena, s->npages);
+	map_set_range_locked(base, s->npages, s);
+	w.gen = ++gomem_heap.span_gen;
+	smp_wmb();	/* base and the rest before the state a free reads */
+	WRITE_ONCE(s->state_gen, w.word);
+}
+
+/*
+ * Take an arena of at least @npages from the page allocator. With @s, the
+ * span @s is carved from its start before the arena becomes visible to
+ * anyone: no release path can take the arena back, and no other caller the
+ * pages, between the growth and the caller's use. The rest becomes a free
+ * run. Without @s (the initial heap), the whole arena is one free run.
+ */
+static int heap_grow(struct mspan *s, unsigned int npages, gfp_t gfp)
 {
 	unsigned int min_order = get_order((unsigned long)npages << GOMEM_PAGE_SHIFT);
 	unsigned int order = max_t(unsigned int, min_order, GOMEM_ARENA_ORDER);
@@ -292,31 +406,44 @@ static int heap_grow(unsigned int npages, gfp_t gfp)
 	arena->base = base;
 	arena->order = order;
 	arena->npages = 1U << (order - GOMEM_PAGE_ORDER);
+	arena->inuse_pages = 0;
 	run->base = base;
 	run->npages = arena->npages;
 	run->arena = arena;
+	if (s) {
+		run->base += (unsigned long)npages << GOMEM_PAGE_SHIFT;
+		run->npages -= npages;
+	}
 
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
-	list_add(&arena->node, &gomem_heap.arenas);
+	list_add(&arena->node, &gomem_heap.arenas);	/* idle, until a span is carved */
+	gomem_heap.idle_arena_bytes += PAGE_SIZE << order;
 	gomem_heap.narenas++;
 	gomem_heap.heap_sys += PAGE_SIZE << order;
-	run_insert_locked(run);
+	if (s)
+		span_publish_locked(s, base, arena);
+	if (run->npages)
+		run_insert_locked(run);
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+	if (!run->npages)
+		span_discard(run);	/* the span took the whole arena; never seen */
 	return 0;
 }
 
 /**
  * gomem_heap_release() - return idle arenas to the page allocator
  * @keep_idle: idle heap bytes to keep; 0 releases every idle arena
+ * @max_bytes: stop once this much was released (ULONG_MAX: no limit)
  *
  * Returns arenas with no span in use, one by one, while the idle heap
  * (heap_sys - heap_inuse) still exceeds @keep_idle by the arena's size.
+ * Only those arenas are looked at: they head the list of arenas.
  *
  * Context: process context; may sleep (an RCU grace period before the
  * pages go). Takes the mheap lock.
  * Return: bytes returned to the page allocator.
  */
-unsigned long gomem_heap_release(unsigned long keep_idle)
+unsigned long gomem_heap_release(unsigned long keep_idle, unsigned long max_bytes)
 {
 	struct gomem_arena *arena, *tmp;
 	unsigned long flags, released = 0;
@@ -328,8 +455,8 @@ unsigned long gomem_heap_release(unsigned long keep_idle)
 		unsigned long idle = gomem_heap.heap_sys - gomem_heap.heap_inuse;
 		struct mspan *run;
 
-		if (arena->inuse_pages)
-			continue;
+		if (arena->inuse_pages || released >= max_bytes)
+			break;		/* the idle arenas come first */
 		if (idle < keep_idle + bytes)
 			continue;
 		run = gomem_span_of((void *)arena->base);
@@ -341,6 +468,7 @@ unsigned long gomem_heap_release(unsigned long keep_idle)
 		run_remove_locked(run);
 		span_free(run);
 		list_move(&arena->node, &victims);
+		gomem_heap.idle_arena_bytes -= bytes;
 		gomem_heap.narenas--;
 		gomem_heap.heap_sys -= bytes;
 		gomem_heap.released += bytes;
@@ -381,8 +509,9 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 	unsigned int sizeclass = gomem_spanclass_sizeclass(spanclass);
 	unsigned int nelems = spanclass ? gomem_class_to_nelems[sizeclass] : 0;
 	struct mspan *s, *run, *spare = NULL;
+	struct gomem_arena *arena;
 	atomic_t *masks = NULL;
-	unsigned long flags;
+	unsigned long flags, base;
 
 	s = span_alloc(nelems, gfp);
 	if (!s)
@@ -407,18 +536,17 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 		s->elemsize = npages << GOMEM_PAGE_SHIFT;
 	}
 
-	for (;;) {
-		raw_spin_lock_irqsave(&gomem_heap.lock, flags);
-		run = run_find_locked(npages);
-		if (run)
-			break;
+	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+	run = run_find_locked(npages);
+	if (!run) {
 		raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
-		if (heap_grow(npages, gfp))
+		if (heap_grow(s, npages, gfp))
 			goto fail;
+		return s;
 	}
 	run_remove_locked(run);
-	s->base = run->base;
-	s->arena = run->arena;
+	base = run->base;
+	arena = run->arena;
 	if (run->npages > npages) {
 		run->base += (unsigned long)npages << GOMEM_PAGE_SHIFT;
 		run->npages -= npages;
@@ -426,16 +554,7 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 	} else {
 		span_free(run);
 	}
-	s->arena->inuse_pages += npages;
-	gomem_heap.heap_inuse += (unsigned long)npages << GOMEM_PAGE_SHIFT;
-	map_set_range_locked(s->base, npages, s);
-	{
-		union gomem_state_word w = { .state = spanclass ? MSPAN_SMALL : MSPAN_LARGE,
-					     .gen = ++gomem_heap.span_gen };
-
-		smp_wmb();	/* base and the rest before the state a free reads */
-		WRITE_ONCE(s->state_gen, w.word);
-	}
+	span_publish_locked(s, base, arena);
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 	return s;
 
@@ -452,8 +571,10 @@ fail:	/* nothing was published: everything goes back at once */
  * gomem_heap_free() - give a span's pages back to the heap
  * @s: a span in state MSPAN_SMALL with no object handed out, or MSPAN_FREEING
  *
- * Coalesces with free neighbours in the same arena; schedules the idle work
- * (gomem_heap_set_idle_work()) when the idle heap exceeds its threshold.
+ * Coalesces with free neighbours in the same arena. When the span was its
+ * arena's last one in use and the idle heap exceeds the idle threshold by
+ * the arena's size, so that a release would return it, schedules the idle
+ * work (gomem_heap_set_idle_work()); any other free leaves it alone.
  *
  * Context: any context; no gomem lock held. Takes the mheap lock.
  */
@@ -464,13 +585,12 @@ void gomem_heap_free(struct mspan *s)
 	unsigned long arena_end = arena->base + ((unsigned long)arena->npages << GOMEM_PAGE_SHIFT);
 	struct mspan *run = s, *prev = NULL, *next = NULL;
 	struct delayed_work *work;
-	bool kick = false;
+	bool kick = false, idle;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
 	map_set_range_locked(s->base, s->npages, NULL);
-	arena->inuse_pages -= s->npages;
-	gomem_heap.heap_inuse -= (unsigned long)s->npages << GOMEM_PAGE_SHIFT;
+	idle = arena_unuse_locked(arena, s->npages);
 	WRITE_ONCE(s->state, MSPAN_FREE);
 	if (s->spare) {
 		/*
@@ -509,12 +629,13 @@ void gomem_heap_free(struct mspan *s)
 	}
 	run_insert_locked(run);
 	work = gomem_heap.idle_work;
-	if (work && gomem_heap.heap_sys - gomem_heap.heap_inuse > gomem_heap.idle_threshold)
+	if (idle && work && gomem_heap.heap_sys - gomem_heap.heap_inuse >=
+			    gomem_heap.idle_threshold + (PAGE_SIZE << arena->order))
 		kick = true;
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 
-	if (kick)
-		schedule_delayed_work(work, gomem_heap.idle_delay);
+	if (kick)	/* on a housekeeping CPU */
+		queue_delayed_work(system_unbound_wq, work, gomem_heap.idle_delay);
 }
 
 /**
@@ -538,6 +659,7 @@ unsigned long gomem_max_large_pages(void)
 int gomem_heap_init(unsigned long initial_bytes)
 {
 	unsigned int i, b;
+	int nid;
 
 	BUILD_BUG_ON(GOMEM_PAGE_SHIFT < PAGE_SHIFT);
 	BUILD_BUG_ON(BITS_PER_LONG != 64);
@@ -569,12 +691,21 @@ int gomem_heap_init(unsigned long initial_bytes)
 	if (!gomem_map_l1)
 		return -ENOMEM;
 	atomic_long_set(&map_bytes, PAGE_SIZE << get_order(map_l1_len * sizeof(*gomem_map_l1)));
+	/* Middle tables for all present memory now, for hot-added memory as it comes. */
+	for_each_online_node(nid) {
+		if (map_cover_pfns(node_start_pfn(nid), node_spanned_pages(nid), GFP_KERNEL)) {
+			gomem_heap_exit();
+			return -ENOMEM;
+		}
+	}
+	if (!register_memory_notifier(&map_memory_nb))
+		map_memory_nb_registered = true;
 
 	while (gomem_heap.heap_sys < initial_bytes) {
 		unsigned long want = DIV_ROUND_UP(initial_bytes - gomem_heap.heap_sys,
 						  GOMEM_PAGE_SIZE);
 
-		if (heap_grow(min(want, gomem_max_large_pages()), GFP_KERNEL)) {
+		if (heap_grow(NULL, min(want, gomem_max_large_pages()), GFP_KERNEL)) {
 			gomem_heap_exit();
 			return -ENOMEM;
 		}
@@ -620,6 +751,19 @@ unsigned long gomem_heap_sys_bytes(void)
 EXPORT_SYMBOL_NS_GPL(gomem_heap_sys_bytes, GOMEM_INTERNAL);
 
 /**
+ * gomem_heap_idle_arena_bytes() - bytes of arenas with no span in use
+ *
+ * What gomem_heap_release(0, ULONG_MAX) would return now: the shrinker's count.
+ *
+ * Context: any context; a racy read.
+ * Return: the bytes.
+ */
+unsigned long gomem_heap_idle_arena_bytes(void)
+{
+	return READ_ONCE(gomem_heap.idle_arena_bytes);
+}
+
+/**
  * gomem_heap_exit() - return every arena and all metadata
  *
  * Context: process context, module exit: no other gomem user remains.
@@ -639,6 +783,7 @@ void gomem_heap_exit(void)
 	}
 	gomem_heap.narenas = 0;
 	gomem_heap.heap_inuse = 0;
+	gomem_heap.idle_arena_bytes = 0;
 	for (i = 0; i < GOMEM_FREE_LISTS; i++)
 		INIT_LIST_HEAD(&gomem_heap.free[i]);
 	for (i = 0; i < GOMEM_NR_POOLS; i++)

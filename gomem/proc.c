@@ -90,7 +90,7 @@ static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u6
 void gomem_read_memstats(struct gomem_memstats *ms)
 {
 	u64 tiny_ab = 0, tiny_fb = 0, lab = 0, lfb = 0;
-	unsigned long flags;
+	unsigned long flags, passes, drains;
 	unsigned int sc, i;
 
 	memset(ms, 0, sizeof(*ms));
@@ -147,6 +147,9 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 	ms->corruptions = atomic_long_read(&gomem_errors[GOMEM_ERR_CORRUPT]);
 	ms->redzone_errors = atomic_long_read(&gomem_errors[GOMEM_ERR_REDZONE]);
 	ms->poison_errors = atomic_long_read(&gomem_errors[GOMEM_ERR_POISON]);
+	gomem_scavenger_counts(&passes, &drains);
+	ms->scavenger_passes = passes;
+	ms->scavenger_cpu_drains = drains;
 }
 EXPORT_SYMBOL_GPL(gomem_read_memstats);
 
@@ -168,7 +171,7 @@ static const struct {
 	FIELD(tiny_bytes), FIELD(cached_free_bytes), FIELD(central_free_bytes),
 	FIELD(heap_free_bytes), FIELD(released_bytes), FIELD(arenas), FIELD(invalid_frees),
 	FIELD(double_frees), FIELD(nmi_calls), FIELD(corruptions), FIELD(redzone_errors),
-	FIELD(poison_errors),
+	FIELD(poison_errors), FIELD(scavenger_passes), FIELD(scavenger_cpu_drains),
 };
 
 static int gomem_proc_show(struct seq_file *m, void *v)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * gomem's reports: the error counters, the one-time warning and rate limit,
- * the KUnit claim, and the description of the object a report is about.
+ * the capture for KUnit, and the description of the object a report is about.
  *
  * A leaf of the layering (internal.h): every file may report, and this file
  * calls nothing of gomem's. What only a higher level knows about an object
@@ -13,15 +13,11 @@
 #include <linux/bitops.h>
 #include <linux/hardirq.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/printk.h>
 #include <linux/ratelimit.h>
 #include <linux/sched.h>
-
-#if IS_ENABLED(CONFIG_KUNIT)
-#include <kunit/resource.h>
-#include <kunit/test.h>
-#endif
 
 #include "internal.h"
 
@@ -45,31 +41,33 @@ static const char * const gomem_error_names[] = {
 
 static_assert(ARRAY_SIZE(gomem_error_names) == GOMEM_NR_ERRORS);
 
-#if IS_ENABLED(CONFIG_KUNIT)
 /*
- * A KUnit case that provokes errors on purpose adds a resource named
- * "gomem_errors" whose data is a struct gomem_report_capture; reports made
- * by its task are counted and recorded there instead of printed (as SLUB
- * does for slub_kunit, and kfence_test captures its reports).
+ * A KUnit case that provokes errors on purpose registers a capture
+ * (gomem_report_capture_start()): reports made by its task, in task
+ * context, are counted and recorded there instead of printed (as SLUB does
+ * for slub_kunit, and kfence_test captures its reports). The claim takes no
+ * lock and sleeps nowhere, so it works wherever a report is made: under a
+ * caller's raw spinlock or gomem's own, with interrupts off, on PREEMPT_RT.
+ *
+ * gomem_capture_task: the capturing task, or NULL; written under
+ * gomem_capture_mutex, read locklessly by every report. gomem_capture: its
+ * records; written under the mutex before the task is set and after it is
+ * cleared, read only by a report whose current task matched (program order).
  */
-static bool gomem_kunit_claims(enum gomem_error err, const void *p, unsigned long caller,
-			       long offset)
+static DEFINE_MUTEX(gomem_capture_mutex);
+static struct task_struct *gomem_capture_task;
+static struct gomem_report_capture *gomem_capture;
+
+static bool gomem_capture_claims(enum gomem_error err, const void *p, unsigned long caller,
+				 long offset)
 {
 	struct gomem_report_capture *cap;
-	struct kunit_resource *res;
-	struct kunit *test = current->kunit_test;
 	long n;
 
-	if (likely(!test) || !in_task())
+	if (likely(READ_ONCE(gomem_capture_task) != current) || !in_task())
 		return false;
-	/* The lookup takes test->lock, a spinlock_t: it sleeps on PREEMPT_RT. */
-	if (IS_ENABLED(CONFIG_PREEMPT_RT) && !preemptible())
-		return false;
-	res = kunit_find_named_resource(test, "gomem_errors");
-	if (!res)
-		return false;
-	cap = res->data;
-	/* Only the test's own task claims: the records need no lock. */
+	cap = gomem_capture;
+	/* Only the capturing task claims: the records need no lock. */
 	n = atomic_long_inc_return(&cap->count) - 1;
 	if (n < GOMEM_REPORT_RECORDS) {
 		cap->rec[n].err = err;
@@ -77,16 +75,54 @@ static bool gomem_kunit_claims(enum gomem_error err, const void *p, unsigned lon
 		cap->rec[n].caller = caller;
 		cap->rec[n].offset = offset;
 	}
-	kunit_put_resource(res);
 	return true;
 }
-#else
-static bool gomem_kunit_claims(enum gomem_error err, const void *p, unsigned long caller,
-			       long offset)
+
+/**
+ * gomem_report_capture_start() - record the current task's reports instead of printing them
+ * @cap: where, with its count set; stays in use until gomem_report_capture_stop()
+ *
+ * For gomem's KUnit suites: one capture at a time. Reports made by other
+ * tasks, or by this one in interrupt context, are printed as usual. Every
+ * report is still counted (gomem_error_count()).
+ *
+ * Context: process context; may sleep.
+ * Return: 0, or -EBUSY while another capture is registered.
+ */
+int gomem_report_capture_start(struct gomem_report_capture *cap)
 {
-	return false;
+	int ret = -EBUSY;
+
+	mutex_lock(&gomem_capture_mutex);
+	if (!gomem_capture_task) {
+		gomem_capture = cap;
+		WRITE_ONCE(gomem_capture_task, current);
+		ret = 0;
+	}
+	mutex_unlock(&gomem_capture_mutex);
+	return ret;
 }
-#endif
+EXPORT_SYMBOL_NS_GPL(gomem_report_capture_start, GOMEM_INTERNAL);
+
+/**
+ * gomem_report_capture_stop() - end a capture
+ * @cap: the capture gomem_report_capture_start() registered; any other is ignored
+ *
+ * May be called from another task than the one that started it (KUnit
+ * cleans a case's resources up in a task of its own).
+ *
+ * Context: process context; may sleep.
+ */
+void gomem_report_capture_stop(struct gomem_report_capture *cap)
+{
+	mutex_lock(&gomem_capture_mutex);
+	if (gomem_capture == cap) {
+		WRITE_ONCE(gomem_capture_task, NULL);
+		gomem_capture = NULL;
+	}
+	mutex_unlock(&gomem_capture_mutex);
+}
+EXPORT_SYMBOL_NS_GPL(gomem_report_capture_stop, GOMEM_INTERNAL);
 
 /* The object @p is in, as a report names it. */
 static void gomem_describe(const void *p, struct mspan *s)
@@ -143,7 +179,7 @@ void gomem_report(enum gomem_error err, const void *p, struct mspan *s, unsigned
 	static DEFINE_RATELIMIT_STATE(rs, DEFAULT_RATELIMIT_INTERVAL, DEFAULT_RATELIMIT_BURST);
 
 	atomic_long_inc(&gomem_errors[err]);
-	if (gomem_kunit_claims(err, p, caller, offset))
+	if (gomem_capture_claims(err, p, caller, offset))
 		return;
 	if (!test_and_set_bit(err, &gomem_warned))
 		WARN(1, "gomem: %s: %p from %pS\n", gomem_error_names[err], p, (void *)caller);

@@ -3,32 +3,40 @@
  * gomem's scavenger (Go's mgcscavenge.go, in spirit): gives idle memory back
  * to the page allocator, in the background and under memory pressure.
  *
- * In the background: when a span free leaves more idle heap than the
- * retention (module parameter retain_kb), the mheap schedules the work item
- * this file handed it at load. The work runs GOMEM_SCAVENGE_DELAY later,
- * has every CPU flush its own caches (objects parked there keep spans, and
- * so arenas, in use), then returns arenas with no span in use while the idle
- * heap still exceeds the retention. It never runs under a lock or in the
- * caller's context.
+ * In the background: when a span free leaves its arena with no span in use
+ * and more idle heap than the retention (module parameter retain_kb) plus
+ * that arena, the mheap schedules the work item this file handed it at
+ * load; no other free does. A pass runs GOMEM_SCAVENGE_DELAY later, on an
+ * unbound worker (a housekeeping CPU): the CPUs whose caches hold objects -
+ * isolated CPUs excepted, and none with empty caches - flush them, each from
+ * a work item of its own (objects parked there keep spans, and so arenas, in
+ * use); then the transfer caches; then arenas with no span in use go back
+ * while the idle heap still exceeds the retention. Arenas the pass's own
+ * flushes empty are released by the same pass; their frees schedule one
+ * more pass, which finds nothing and schedules none. On a heap where no
+ * arena empties, no pass runs at all.
  *
- * Under pressure: gomem's shrinker. count: the idle heap, in kernel pages.
- * scan: flush this CPU's caches (the only ones reclaim may touch directly),
- * return every arena with no span in use, and start the work at once, with
- * the retention ignored, to have every other CPU flush its own caches and
- * return what they held. Reclaim never waits for another CPU.
+ * Under pressure: gomem's shrinker. count: the pages of arenas with no span
+ * in use - exactly what a scan can return - and, at most once per
+ * GOMEM_SCAVENGE_DELAY, a pass with the retention ignored, so that objects
+ * parked in caches do not keep more arenas for ever. scan: return idle
+ * arenas until @nr_to_scan pages went back. Reclaim never waits for another
+ * CPU.
  *
  * Layer 8 (internal.h): calls mcache.c, mcentral.c and mheap.c.
  */
 
 #include <linux/atomic.h>
 #include <linux/gfp.h>
+#include <linux/jiffies.h>
+#include <linux/limits.h>
 #include <linux/module.h>
 #include <linux/shrinker.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
 
-/* How long after the first idle span the scavenger runs. */
+/* How long after an arena empties the scavenger runs; its pressure passes' spacing. */
 #define GOMEM_SCAVENGE_DELAY	HZ
 
 static void gomem_scavenge_workfn(struct work_struct *work);
@@ -43,21 +51,39 @@ static bool gomem_scavenger_stopped = true;
 /* Set by the shrinker: the next run ignores the retention (atomic_xchg()). */
 static atomic_t gomem_scavenge_pressure = ATOMIC_INIT(0);
 
+/* jiffies of the last pressure kick (racy: two kicks at once are harmless). */
+static unsigned long gomem_pressure_stamp;
+
+/*
+ * Passes run and CPUs they had drain their caches, since load: written by
+ * the work only (one work item never runs twice at once), read racily by
+ * gomem_scavenger_counts().
+ */
+static unsigned long gomem_scavenge_passes;
+static unsigned long gomem_scavenge_drains;
+
 static void gomem_scavenge_workfn(struct work_struct *work)
 {
 	bool all_idle = atomic_xchg(&gomem_scavenge_pressure, 0);
+	unsigned int drained = gomem_drain_cpus(true);
 
-	gomem_drain_all();
-	gomem_heap_release(all_idle ? 0 : gomem_retain_bytes);
+	gomem_central_drain();
+	gomem_heap_release(all_idle ? 0 : gomem_retain_bytes, ULONG_MAX);
+	WRITE_ONCE(gomem_scavenge_passes, gomem_scavenge_passes + 1);
+	WRITE_ONCE(gomem_scavenge_drains, gomem_scavenge_drains + drained);
 }
 
-/* Memory is short: run at once, return every idle arena whatever the retention. */
+/* Memory is short: a pass at once, with the retention ignored; one per delay at most. */
 static void gomem_scavenge_pressure_kick(void)
 {
-	if (READ_ONCE(gomem_scavenger_stopped))
+	unsigned long now = jiffies;
+
+	if (READ_ONCE(gomem_scavenger_stopped) ||
+	    time_before(now, READ_ONCE(gomem_pressure_stamp) + GOMEM_SCAVENGE_DELAY))
 		return;
+	WRITE_ONCE(gomem_pressure_stamp, now);
 	atomic_set(&gomem_scavenge_pressure, 1);
-	mod_delayed_work(system_wq, &gomem_scavenge_work, 0);
+	mod_delayed_work(system_unbound_wq, &gomem_scavenge_work, 0);
 }
 
 /**
@@ -71,31 +97,70 @@ static void gomem_scavenge_pressure_kick(void)
 void gomem_scavenge(void)
 {
 	gomem_central_drain();
-	gomem_heap_release(0);
+	gomem_heap_release(0, ULONG_MAX);
 }
 EXPORT_SYMBOL_NS_GPL(gomem_scavenge, GOMEM_INTERNAL);
 
+/**
+ * gomem_scavenger_counts() - the scavenger's work since load
+ * @passes: set to the passes run, background and pressure
+ * @drains: set to the per-CPU cache drains those passes asked for
+ *
+ * Context: any context; racy reads.
+ */
+void gomem_scavenger_counts(unsigned long *passes, unsigned long *drains)
+{
+	*passes = READ_ONCE(gomem_scavenge_passes);
+	*drains = READ_ONCE(gomem_scavenge_drains);
+}
+EXPORT_SYMBOL_NS_GPL(gomem_scavenger_counts, GOMEM_INTERNAL);
+
 /* === The shrinker === */
+
+/**
+ * gomem_shrinker_count() - what a scan could return now
+ *
+ * The shrinker's count without its side effect (the pressure pass).
+ *
+ * Context: any context; a racy read.
+ * Return: kernel pages of the arenas with no span in use.
+ */
+unsigned long gomem_shrinker_count(void)
+{
+	return gomem_heap_idle_arena_bytes() >> PAGE_SHIFT;
+}
+EXPORT_SYMBOL_NS_GPL(gomem_shrinker_count, GOMEM_INTERNAL);
+
+/**
+ * gomem_shrinker_scan() - return idle arenas until @nr_to_scan pages went back
+ * @nr_to_scan: kernel pages wanted; whole arenas go, so the last one may
+ *		overshoot
+ *
+ * The shrinker's scan. The retention is ignored: memory is short.
+ *
+ * Context: process context; may sleep.
+ * Return: kernel pages returned to the page allocator.
+ */
+unsigned long gomem_shrinker_scan(unsigned long nr_to_scan)
+{
+	return gomem_heap_release(0, nr_to_scan << PAGE_SHIFT) >> PAGE_SHIFT;
+}
+EXPORT_SYMBOL_NS_GPL(gomem_shrinker_scan, GOMEM_INTERNAL);
 
 static unsigned long gomem_shrink_count(struct shrinker *shrinker, struct shrink_control *sc)
 {
-	unsigned long sys = READ_ONCE(gomem_heap.heap_sys);
-	unsigned long inuse = READ_ONCE(gomem_heap.heap_inuse);
+	unsigned long pages = gomem_shrinker_count();
 
-	/* Racy reads: a transient inuse above sys counts as nothing to free. */
-	if (sys <= inuse)
-		return SHRINK_EMPTY;
-	return (sys - inuse) >> PAGE_SHIFT;
+	/* Objects parked in caches may keep more arenas: have the CPUs flush them. */
+	gomem_scavenge_pressure_kick();
+	return pages ? pages : SHRINK_EMPTY;
 }
 
 static unsigned long gomem_shrink_scan(struct shrinker *shrinker, struct shrink_control *sc)
 {
-	unsigned long freed;
+	unsigned long freed = gomem_shrinker_scan(sc->nr_to_scan);
 
-	gomem_drain_local();
-	gomem_central_drain();
-	freed = gomem_heap_release(0) >> PAGE_SHIFT;
-	gomem_scavenge_pressure_kick();
+	sc->nr_scanned = freed;
 	return freed ? freed : SHRINK_STOP;
 }
 

@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/sizes.h>
+#include <linux/spinlock.h>
 #include <linux/string.h>
 #include <linux/vmalloc.h>
 
@@ -395,6 +396,44 @@ static void gomem_test_bad_pointer(struct kunit *test)
 		kfree(b->foreign);
 }
 
+static DEFINE_RAW_SPINLOCK(gt_caller_lock);
+
+/*
+ * Bad frees made while the caller holds a raw spinlock with interrupts off
+ * (as a driver may, on any kernel including PREEMPT_RT): each is reported
+ * once, and the report itself takes no lock a raw spinlock may not nest
+ * (the debug test kernel has PROVE_RAW_LOCK_NESTING: a spinlock_t here is
+ * an "Invalid wait context" splat, which fails make check).
+ */
+static void gomem_test_bad_free_atomic(struct kunit *test)
+{
+	static const size_t sizes[] = { 4, 64, SZ_64K };
+	struct gt_errors *e = gt_errors_start(test);
+	void *foreign = kmalloc(64, GFP_KERNEL);
+	unsigned long flags;
+	unsigned int i;
+	void *dead;
+
+	KUNIT_ASSERT_NOT_NULL(test, foreign);
+	raw_spin_lock_irqsave(&gt_caller_lock, flags);
+	gomem_free(foreign);
+	raw_spin_unlock_irqrestore(&gt_caller_lock, flags);
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_INVALID_FREE, foreign, __func__);
+	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_INVALID_FREE, 1);
+	kfree(foreign);
+
+	for (i = 0; i < ARRAY_SIZE(sizes); i++) {
+		dead = gomem_alloc(sizes[i], GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, dead);
+		gomem_free(dead);
+		raw_spin_lock_irqsave(&gt_caller_lock, flags);
+		gomem_free(dead);
+		raw_spin_unlock_irqrestore(&gt_caller_lock, flags);
+		GT_EXPECT_REPORT(test, e, gt_freed_error(sizes[i]), dead, __func__);
+		GT_EXPECT_ERRORS(test, e, gt_freed_error(sizes[i]), 1);
+	}
+}
+
 /* Double frees of each kind, interleaved with live objects of the same classes. */
 static void gomem_test_double_free_kinds(struct kunit *test)
 {
@@ -438,6 +477,7 @@ static struct kunit_suite gomem_realloc_suite = {
 static struct kunit_case gomem_bad_input_cases[] = {
 	KUNIT_CASE_PARAM(gomem_test_bad_pointer, gt_bad_params_gen_params),
 	KUNIT_CASE(gomem_test_double_free_kinds),
+	KUNIT_CASE(gomem_test_bad_free_atomic),
 	{}
 };
 

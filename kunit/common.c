@@ -202,6 +202,12 @@ bool gt_check(const void *p, size_t n, u64 seed)
 
 /* === Provoked error reports === */
 
+/* The resource goes at the case's cleanup: so does the capture. */
+static void gt_errors_free(struct kunit_resource *res)
+{
+	gomem_report_capture_stop(res->data);
+}
+
 struct gt_errors *gt_errors_start(struct kunit *test)
 {
 	struct gt_errors *e = kunit_kzalloc(test, sizeof(*e), GFP_KERNEL);
@@ -210,9 +216,10 @@ struct gt_errors *gt_errors_start(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, e);
 	atomic_long_set(&e->cap.count, 0);
 	/* Removed before e itself is freed: resources go in reverse order. */
-	ret = kunit_add_named_resource(test, NULL, NULL, &e->res, "gomem_errors",
+	ret = kunit_add_named_resource(test, NULL, gt_errors_free, &e->res, "gomem_errors",
 				       &e->cap);
 	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, gomem_report_capture_start(&e->cap), 0);
 	gt_errors_mark(e);
 	return e;
 }

@@ -304,10 +304,19 @@ static enum hrtimer_restart gt_irq_timer_fn(struct hrtimer *t)
 	return HRTIMER_RESTART;
 }
 
+/*
+ * Without PREEMPT_RT every hrtimer not marked _SOFT expires in hard
+ * interrupt context; only PREEMPT_RT needs _HARD to keep one there. _HARD
+ * also tells lockdep (PROVE_RAW_LOCK_NESTING) that the callback follows
+ * PREEMPT_RT's hardirq rules, which forbid the page allocator's locks; on
+ * PREEMPT_RT gomem takes no page there, elsewhere it may, as kmalloc may.
+ */
+#define GT_HRTIMER_HARD	(IS_ENABLED(CONFIG_PREEMPT_RT) ? HRTIMER_MODE_REL_PINNED_HARD : \
+			 HRTIMER_MODE_REL_PINNED)
+
 static void gt_irq_start(struct gt_irq_src *src, bool hard, unsigned int cpu)
 {
-	enum hrtimer_mode mode = hard ? HRTIMER_MODE_REL_PINNED_HARD :
-				 HRTIMER_MODE_REL_PINNED_SOFT;
+	enum hrtimer_mode mode = hard ? GT_HRTIMER_HARD : HRTIMER_MODE_REL_PINNED_SOFT;
 
 	src->hard = hard;
 	src->cpu = cpu;

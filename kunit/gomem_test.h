@@ -104,18 +104,20 @@ static inline u32 gt_rand(u32 *state)
 
 /**
  * struct gt_errors - reports of a case that frees bad pointers on purpose
- * @res: the named KUnit resource "gomem_errors" gomem_report() looks for
+ * @res: the named KUnit resource "gomem_errors": ends the capture at the
+ *	  case's cleanup, and lets gt_suite_exit() find it
  * @cap: reports gomem counted and recorded for this test instead of
- *	  printing them (the resource's data): the first GOMEM_REPORT_RECORDS
- *	  reports the case's task made, in order
+ *	  printing them (gomem_report_capture_start(); the resource's data):
+ *	  the first GOMEM_REPORT_RECORDS reports the case's task made, in order
  * @claimed_base: @cap.count at the last gt_errors_mark(), the index of the
  *		  first record since then
  * @base: gomem_error_count() of each kind at the last gt_errors_mark()
  * @checked: bit i set: record i was matched by a GT_EXPECT_REPORT()
  *
- * Reports made from another task, from interrupt context or while the
- * task cannot take the lookup's lock (PREEMPT_RT, preemption off) are not
- * claimed: they are printed, and only gomem_error_count() sees them.
+ * Reports made from another task or from interrupt context are not
+ * claimed: they are printed, and only gomem_error_count() sees them. The
+ * case's own reports are claimed in any context of its task: under a raw
+ * spinlock, with interrupts off, on PREEMPT_RT.
  */
 struct gt_errors {
 	struct kunit_resource res;

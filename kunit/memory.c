@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Suite gomem_memory: memory goes back to the page allocator once freed,
- * and gomem_read_memstats() counts a known workload exactly.
+ * gomem_read_memstats() counts a known workload exactly, the shrinker
+ * counts what it can give, and the scavenger runs only when it can give.
  */
 
 #include <kunit/test.h>
+#include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/minmax.h>
+#include <linux/moduleparam.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -309,10 +314,114 @@ static void gomem_test_memstats_invariants(struct kunit *test)
 	KUNIT_EXPECT_LE(test, ms->alloc + ms->central_free_bytes, ms->heap_inuse);
 }
 
+/* === The shrinker and the scavenger's passes === */
+
+/* A large object too big to share a 4 MiB arena with another of its size. */
+#define GT_ARENA_OBJ		(SZ_2M + GOMEM_PAGE_SIZE)
+#define GT_ARENA_OBJS		4
+
+static void gt_free_objs(void **objs, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		gomem_free(objs[i]);
+}
+
+/*
+ * The shrinker's count is what a scan can return: the pages of arenas with
+ * no span in use, not the free pages inside arenas that still hold one
+ * (reclaim would otherwise call scan for ever, for nothing). A scan returns
+ * whole arenas until it has returned nr_to_scan pages, and no more.
+ */
+static void gomem_test_shrinker_counts_releasable(struct kunit *test)
+{
+	struct gomem_memstats *ms = kunit_kzalloc(test, sizeof(*ms), GFP_KERNEL);
+	unsigned long count, freed, rest;
+	void *objs[GT_ARENA_OBJS];
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ms);
+	gt_quiesce_heap();
+	for (i = 0; i < GT_ARENA_OBJS; i++) {
+		objs[i] = gomem_alloc(GT_ARENA_OBJ, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	/* Every arena holds a span in use; at least the objects' arenas have free pages. */
+	gomem_read_memstats(ms);
+	KUNIT_EXPECT_GT(test, ms->heap_idle, 0);
+	KUNIT_EXPECT_EQ_MSG(test, gomem_shrinker_count(), 0,
+			    "counted with %llu bytes idle inside arenas in use", ms->heap_idle);
+
+	gt_free_objs(objs, GT_ARENA_OBJS);
+	count = gomem_shrinker_count();
+	kunit_info(test, "idle inside arenas in use: %llu bytes; after the frees: %lu pages to give",
+		   ms->heap_idle, count);
+	/* One arena per object: at least two are idle now. */
+	KUNIT_ASSERT_GE(test, count, 2 * (GT_ARENA_OBJ >> PAGE_SHIFT));
+	freed = gomem_shrinker_scan(1);
+	KUNIT_EXPECT_GE(test, freed, 1);
+	KUNIT_EXPECT_LT_MSG(test, freed, count, "asked for 1 page, %lu of %lu went", freed, count);
+	rest = gomem_shrinker_count();
+	KUNIT_EXPECT_EQ(test, rest, count - freed);
+	KUNIT_EXPECT_EQ(test, gomem_shrinker_scan(rest), rest);
+	KUNIT_EXPECT_EQ(test, gomem_shrinker_count(), 0);
+}
+
+static unsigned int gt_quiet_s = 3;
+module_param_named(quiet_s, gt_quiet_s, uint, 0444);
+MODULE_PARM_DESC(quiet_s, "Seconds of frees on a fragmented heap in gomem_test_scavenger_quiet_when_fragmented, 1-600 (default: 3)");
+
+/*
+ * A fragmented heap - every arena keeps a span in use while much of it is
+ * free - and steady frees that empty no arena: no scavenger pass runs (it
+ * could release nothing). Once the arenas empty, a pass runs and releases.
+ */
+static void gomem_test_scavenger_quiet_when_fragmented(struct kunit *test)
+{
+	unsigned long passes0, passes1, passes2, drains, held;
+	void *objs[GT_ARENA_OBJS], *p;
+	unsigned long end;
+	unsigned int i, n = 0;
+
+	gt_quiesce_heap();
+	for (i = 0; i < GT_ARENA_OBJS; i++) {
+		objs[i] = gomem_alloc(GT_ARENA_OBJ, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	/* A pass the quiescing scheduled runs now, and finds nothing to do. */
+	msleep(1500);
+	gomem_scavenger_counts(&passes0, &drains);
+	held = gomem_heap_sys_bytes();
+
+	/* Seconds of large frees (straight to the heap) into the arenas in use. */
+	end = jiffies + clamp(gt_quiet_s, 1U, 600U) * HZ;
+	while (time_before(jiffies, end)) {
+		p = gomem_alloc(SZ_64K, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, p);
+		gomem_free(p);
+		n++;
+		msleep(5);
+	}
+	gomem_scavenger_counts(&passes1, &drains);
+	kunit_info(test, "%u frees on a fragmented heap of %lu bytes: %lu scavenger passes",
+		   n, held, passes1 - passes0);
+	KUNIT_EXPECT_EQ(test, passes1 - passes0, 0);
+
+	/* The arenas empty: a pass follows within about a second, and releases. */
+	gt_free_objs(objs, GT_ARENA_OBJS);
+	msleep(2500);
+	gomem_scavenger_counts(&passes2, &drains);
+	KUNIT_EXPECT_GE(test, passes2 - passes1, 1);
+	KUNIT_EXPECT_LT(test, gomem_heap_sys_bytes(), held);
+}
+
 static struct kunit_case gomem_memory_cases[] = {
 	KUNIT_CASE_SLOW(gomem_test_memory_returns),
 	KUNIT_CASE(gomem_test_memstats_exact),
 	KUNIT_CASE_SLOW(gomem_test_memstats_invariants),
+	KUNIT_CASE(gomem_test_shrinker_counts_releasable),
+	KUNIT_CASE_SLOW(gomem_test_scavenger_quiet_when_fragmented),
 	{}
 };
 

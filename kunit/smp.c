@@ -671,8 +671,8 @@ static void gomem_test_hotplug_drains_caches(struct kunit *test)
 	 * The victim's caches pin at least one span while it is up, nothing once
 	 * it is down. (Compared with @after, not @base: runs used to see @base
 	 * at one arena, pinned by a fresh span a refill had added but not used;
-	 * gomem_central_drain() now returns such spans, and @after <= @base
-	 * checks that it does.)
+	 * a refill now takes its batch from a fresh span as it lists it, and
+	 * @after <= @base checks that no such span is left.)
 	 */
 	KUNIT_EXPECT_GT(test, pinned, after);
 	KUNIT_EXPECT_LE(test, after, base);

@@ -621,7 +621,19 @@ static int gt_setup(struct gomem_memstats *ms)
 		gt_timers[i].hard = !(i & 1);
 		gt_timers[i].rng = get_random_u64() | 1;
 		gt_timers[i].period = ns_to_ktime((u64)irq_period_us * NSEC_PER_USEC);
-		mode = gt_timers[i].hard ? HRTIMER_MODE_REL_HARD : HRTIMER_MODE_REL_SOFT;
+		/*
+		 * Without PREEMPT_RT a timer not marked _SOFT expires in hard
+		 * interrupt context already; _HARD would tell lockdep
+		 * (PROVE_RAW_LOCK_NESTING) that the callback keeps PREEMPT_RT's
+		 * hardirq rules, which gomem's page allocations there do not
+		 * need to where PREEMPT_RT is off.
+		 */
+		if (!gt_timers[i].hard)
+			mode = HRTIMER_MODE_REL_SOFT;
+		else if (IS_ENABLED(CONFIG_PREEMPT_RT))
+			mode = HRTIMER_MODE_REL_HARD;
+		else
+			mode = HRTIMER_MODE_REL;
 		hrtimer_init(&gt_timers[i].timer, CLOCK_MONOTONIC, mode);
 		gt_timers[i].timer.function = gt_timer_fn;
 		hrtimer_start(&gt_timers[i].timer, gt_timers[i].period, mode);

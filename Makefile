@@ -22,6 +22,9 @@
 #   make torture         gomem under every CPU, interrupts, CPU hotplug and memory
 #                        pressure in QEMU (TORTURE_S seconds, default 300), then
 #                        racing bad frees against span reuse (RACE_S, default 60)
+#   make irqsoff         the longest interrupts-off section of a drain of full
+#                        caches, in guest instructions (irqsoff tracer, icount VM;
+#                        IRQSOFF_OBJECTS objects, default 20000)
 #   make sizeclasses     regenerate gomem/sizeclasses.h
 #   make clean
 
@@ -49,6 +52,9 @@ check-kasan check-kcsan check-rt:
 bench:
 	bash scripts/bench.sh
 
+irqsoff:
+	bash scripts/irqsoff.sh $(IRQSOFF_OBJECTS)
+
 torture:
 	bash scripts/torture.sh $(TORTURE_S)
 	bash scripts/torture.sh $(or $(RACE_S),60) debug race
@@ -60,4 +66,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf build
 
-.PHONY: all modules install run check check-kasan check-kcsan check-rt torture bench sizeclasses clean
+.PHONY: all modules install run check check-kasan check-kcsan check-rt torture bench irqsoff sizeclasses clean

@@ -5,7 +5,11 @@
 #
 # usage: scripts/vm-run.sh -k BZIMAGE -s GUEST_SCRIPT [-s GUEST_SCRIPT]...
 #                          [-p NAME=VALUE]... -l LOG [-m MODULE.ko]...
-#                          [-c CPUS] [-M MEM_MB] [-t TIMEOUT_S] [-a "kernel args"]
+#                          [-c CPUS] [-M MEM_MB] [-t TIMEOUT_S] [-a "kernel args"] [-i]
+#
+# -i counts instructions: QEMU runs one vCPU with -icount shift=0,sleep=off,
+# so the guest clock advances one nanosecond per guest instruction and any
+# time the guest measures is an exact, repeatable instruction count.
 #
 # GOMEM_VM_ARGS in the environment adds kernel arguments to every run (-a adds
 # its own after them).
@@ -21,8 +25,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 kernel= log= cpus=${GOMEM_VM_CPUS:-4} mem=1024 tmo=600 args=${GOMEM_VM_ARGS:-}
-modules=() scripts=() params=()
-while getopts "k:s:p:l:m:c:M:t:a:" o; do
+modules=() scripts=() params=() accel=(-accel tcg,thread=multi)
+while getopts "k:s:p:l:m:c:M:t:a:i" o; do
 	case "$o" in
 	k) kernel=$OPTARG ;;
 	s) scripts+=("$OPTARG") ;;
@@ -33,10 +37,12 @@ while getopts "k:s:p:l:m:c:M:t:a:" o; do
 	M) mem=$OPTARG ;;
 	t) tmo=$OPTARG ;;
 	a) args="$args $OPTARG" ;;
+	i) accel=(-accel tcg -icount shift=0,sleep=off) ;;
 	*) die "vm-run.sh: bad option" ;;
 	esac
 done
 [ -f "$kernel" ] || die "vm-run.sh: no kernel image '$kernel'"
+[ "${accel[2]:-}" != -icount ] || cpus=1	# icount is exact with one vCPU only
 [ ${#scripts[@]} -gt 0 ] || die "vm-run.sh: no guest script given (-s)"
 for s in "${scripts[@]}"; do
 	[ -f "$s" ] || die "vm-run.sh: no guest script '$s'"
@@ -73,7 +79,7 @@ chmod +x "$root/init"
 
 start=$(date +%s)
 rc=0
-timeout -k 10 "$tmo" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
+timeout -k 10 "$tmo" qemu-system-x86_64 "${accel[@]}" -cpu max \
 	-smp "$cpus" -m "$mem" -nographic -no-reboot -monitor none \
 	-kernel "$kernel" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic $args" \

@@ -276,6 +276,7 @@ struct mheap {
 	struct delayed_work *idle_work;	/* scheduled when an arena can be released */
 	unsigned long idle_delay;	/* jiffies */
 	unsigned long idle_threshold;	/* idle heap bytes */
+	bool idle_futile;		/* the last pass returned nothing */
 };
 
 /* Error kinds reported by gomem_report(). */
@@ -342,6 +343,7 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 void gomem_heap_free(struct mspan *s);
 unsigned long gomem_heap_release(unsigned long keep_idle, unsigned long max_bytes);
 unsigned long gomem_heap_idle_arena_bytes(void);
+void gomem_heap_idle_pass_done(bool progress);
 void gomem_heap_set_idle_work(struct delayed_work *work, unsigned long delay,
 			      unsigned long threshold);
 unsigned long gomem_max_large_pages(void);

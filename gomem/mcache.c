@@ -274,11 +274,14 @@ static bool mcache_cpu_empty(unsigned int cpu)
 	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
 		struct mcache *c = pc->ctx[ctx];
 
+		/* Racy: the owner may change it meanwhile; a hint either way. */
 		if (data_race(c->tiny))
 			return false;
-		for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++)
+		for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
+			/* The same racy read, of each class's count. */
 			if (data_race(c->cls[sc].count))
 				return false;
+		}
 	}
 	return true;
 }

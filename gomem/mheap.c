@@ -571,10 +571,13 @@ fail:	/* nothing was published: everything goes back at once */
  * gomem_heap_free() - give a span's pages back to the heap
  * @s: a span in state MSPAN_SMALL with no object handed out, or MSPAN_FREEING
  *
- * Coalesces with free neighbours in the same arena. When the span was its
- * arena's last one in use and the idle heap exceeds the idle threshold by
- * the arena's size, so that a release would return it, schedules the idle
- * work (gomem_heap_set_idle_work()); any other free leaves it alone.
+ * Coalesces with free neighbours in the same arena. Schedules the idle work
+ * (gomem_heap_set_idle_work()) when the span was its arena's last one in
+ * use and the idle heap exceeds the idle threshold by the arena's size, so
+ * that a release would return it; or, while the last pass made progress
+ * (gomem_heap_idle_pass_done()), when the idle heap exceeds the threshold
+ * at all, since a flush of the caches may then empty arenas. A free on a
+ * heap where the last pass found nothing to return leaves it alone.
  *
  * Context: any context; no gomem lock held. Takes the mheap lock.
  */
@@ -584,9 +587,9 @@ void gomem_heap_free(struct mspan *s)
 	unsigned long end = s->base + ((unsigned long)s->npages << GOMEM_PAGE_SHIFT);
 	unsigned long arena_end = arena->base + ((unsigned long)arena->npages << GOMEM_PAGE_SHIFT);
 	struct mspan *run = s, *prev = NULL, *next = NULL;
+	unsigned long flags, idle_bytes;
 	struct delayed_work *work;
 	bool kick = false, idle;
-	unsigned long flags;
 
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
 	map_set_range_locked(s->base, s->npages, NULL);
@@ -629,9 +632,13 @@ void gomem_heap_free(struct mspan *s)
 	}
 	run_insert_locked(run);
 	work = gomem_heap.idle_work;
-	if (idle && work && gomem_heap.heap_sys - gomem_heap.heap_inuse >=
-			    gomem_heap.idle_threshold + (PAGE_SIZE << arena->order))
+	idle_bytes = gomem_heap.heap_sys - gomem_heap.heap_inuse;
+	if (work && idle && idle_bytes >= gomem_heap.idle_threshold + (PAGE_SIZE << arena->order)) {
 		kick = true;
+		gomem_heap.idle_futile = false;
+	} else if (work && !gomem_heap.idle_futile && idle_bytes > gomem_heap.idle_threshold) {
+		kick = true;
+	}
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 
 	if (kick)	/* on a housekeeping CPU */
@@ -735,6 +742,24 @@ void gomem_heap_set_idle_work(struct delayed_work *work, unsigned long delay,
 	gomem_heap.idle_work = work;
 	gomem_heap.idle_delay = delay;
 	gomem_heap.idle_threshold = threshold;
+	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+}
+
+/**
+ * gomem_heap_idle_pass_done() - what the idle work's last pass achieved
+ * @progress: it returned memory
+ *
+ * After a pass that returned nothing, only a span free that empties an
+ * arena schedules the idle work again (gomem_heap_free()).
+ *
+ * Context: any context; takes the mheap lock.
+ */
+void gomem_heap_idle_pass_done(bool progress)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+	gomem_heap.idle_futile = !progress;
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 }
 

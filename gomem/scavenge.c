@@ -6,15 +6,18 @@
  * In the background: when a span free leaves its arena with no span in use
  * and more idle heap than the retention (module parameter retain_kb) plus
  * that arena, the mheap schedules the work item this file handed it at
- * load; no other free does. A pass runs GOMEM_SCAVENGE_DELAY later, on an
+ * load; so does any span free leaving more idle heap than the retention,
+ * as long as the last pass returned something (a flush of the caches may
+ * empty arenas), but not after a pass that returned nothing: on a
+ * fragmented heap, where no arena empties, one pass finds that out and no
+ * other follows. A pass runs GOMEM_SCAVENGE_DELAY later, on an
  * unbound worker (a housekeeping CPU): the CPUs whose caches hold objects -
  * isolated CPUs excepted, and none with empty caches - flush them, each from
  * a work item of its own (objects parked there keep spans, and so arenas, in
  * use); then the transfer caches; then arenas with no span in use go back
  * while the idle heap still exceeds the retention. Arenas the pass's own
  * flushes empty are released by the same pass; their frees schedule one
- * more pass, which finds nothing and schedules none. On a heap where no
- * arena empties, no pass runs at all.
+ * more pass, which finds nothing and schedules none.
  *
  * Under pressure: gomem's shrinker. count: the pages of arenas with no span
  * in use - exactly what a scan can return - and, at most once per
@@ -67,8 +70,11 @@ static void gomem_scavenge_workfn(struct work_struct *work)
 	bool all_idle = atomic_xchg(&gomem_scavenge_pressure, 0);
 	unsigned int drained = gomem_drain_cpus(true);
 
+	unsigned long released;
+
 	gomem_central_drain();
-	gomem_heap_release(all_idle ? 0 : gomem_retain_bytes, ULONG_MAX);
+	released = gomem_heap_release(all_idle ? 0 : gomem_retain_bytes, ULONG_MAX);
+	gomem_heap_idle_pass_done(released);
 	WRITE_ONCE(gomem_scavenge_passes, gomem_scavenge_passes + 1);
 	WRITE_ONCE(gomem_scavenge_drains, gomem_scavenge_drains + drained);
 }

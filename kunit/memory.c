@@ -368,14 +368,17 @@ static void gomem_test_shrinker_counts_releasable(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_shrinker_count(), 0);
 }
 
-static unsigned int gt_quiet_s = 3;
+static unsigned int gt_quiet_s = 5;
 module_param_named(quiet_s, gt_quiet_s, uint, 0444);
-MODULE_PARM_DESC(quiet_s, "Seconds of frees on a fragmented heap in gomem_test_scavenger_quiet_when_fragmented, 1-600 (default: 3)");
+MODULE_PARM_DESC(quiet_s, "Seconds of frees on a fragmented heap in gomem_test_scavenger_quiet_when_fragmented, 1-600 (default: 5)");
 
 /*
  * A fragmented heap - every arena keeps a span in use while much of it is
- * free - and steady frees that empty no arena: no scavenger pass runs (it
- * could release nothing). Once the arenas empty, a pass runs and releases.
+ * free - and steady frees that empty no arena: one scavenger pass at most
+ * (the first free may start one; it returns nothing, and after a pass that
+ * returned nothing only an emptied arena starts another). The scavenger
+ * used to run every second for as long as the frees went on. Once the
+ * arenas empty, a pass runs and releases.
  */
 static void gomem_test_scavenger_quiet_when_fragmented(struct kunit *test)
 {
@@ -401,12 +404,12 @@ static void gomem_test_scavenger_quiet_when_fragmented(struct kunit *test)
 		KUNIT_ASSERT_NOT_NULL(test, p);
 		gomem_free(p);
 		n++;
-		msleep(5);
+		usleep_range(5000, 6000);
 	}
 	gomem_scavenger_counts(&passes1, &drains);
 	kunit_info(test, "%u frees on a fragmented heap of %lu bytes: %lu scavenger passes",
 		   n, held, passes1 - passes0);
-	KUNIT_EXPECT_EQ(test, passes1 - passes0, 0);
+	KUNIT_EXPECT_LE(test, passes1 - passes0, 1);
 
 	/* The arenas empty: a pass follows within about a second, and releases. */
 	gt_free_objs(objs, GT_ARENA_OBJS);

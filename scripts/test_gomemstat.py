@@ -164,7 +164,8 @@ class ParseTest(unittest.TestCase):
         src = read(path)
         table = re.search(r"gomem_fields\[\] = \{(.*?)\};", src, re.S).group(1)
         self.assertEqual(tuple(re.findall(r"FIELD\((\w+)\)", table)),
-                         gms.FIELDS + tuple(key for _, key in gms.ERROR_FIELDS))
+                         gms.FIELDS + tuple(key for _, key in gms.ERROR_FIELDS) +
+                         tuple(key for _, key in gms.SCAVENGER_FIELDS))
         header = re.search(r'"# (class [^"\\]*)\\n"', src).group(1)
         self.assertEqual(tuple(header.split()), gms.CLASS_COLUMNS)
         self.assertIn('"gomem - version: 1\\n"', src)
@@ -614,6 +615,13 @@ class OnceOutputTest(unittest.TestCase):
                       "3 red zones overwritten, 1 free objects written\n", res.stdout)
         self.assertEqual(gms.parse(read(ERRORS), "x").fields["redzone_errors"], 3)
         self.assertNotIn("Errors:", run_cli("--once", REAL).stdout)
+
+    def test_scavenger_line(self):
+        """The scavenger's counters, when the file has them, and only then."""
+        res = run_cli("--once", ERRORS)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("Scavenger: 7 passes, 12 CPU flushes\n", res.stdout)
+        self.assertNotIn("Scavenger:", run_cli("--once", REAL).stdout)
 
     def test_once_on_the_later_fixture(self):
         res = run_cli("--once", LATER)

@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest (make check's proc-vm step): /proc/gomem as users meet it. Mode 0400
-# owned by root, the header and line count, a read byte by byte and odd dd
-# reads equal to one read, nothing past the end, writes refused, no kernel
-# address, gone after unload; then the module parameters seen through it:
-# initial_heap_kb kept, retain_kb=0 gives every arena back, the shrinker
-# (drop_caches) takes a large retention, tiny=0 makes no tiny object.
+# owned by root, the header and line count (35 summary lines), a read byte
+# by byte and odd dd reads equal to one read, nothing past the end, writes
+# refused, no kernel address, gone after unload; then the module parameters
+# seen through it: initial_heap_kb kept, retain_kb=0 gives every arena back,
+# the shrinker (drop_caches) takes a large retention, tiny=0 makes no tiny
+# object.
 #
 # Markers: "GOMEM-SHRINK heap_sys_before=B heap_sys_after=A released=R",
 # then GOMEM-PROC-OK when every check passed ("proc check failed: ..." and
@@ -15,7 +16,7 @@ insmod /gomem_sample.ko || exit 1
 [ "$(stat -c %a:%u /proc/gomem)" = 400:0 ] || fail "mode $(stat -c %a:%u /proc/gomem)"
 [ "$(head -n 1 /proc/gomem)" = "gomem - version: 1" ] || fail "first line"
 lines=$(wc -l </proc/gomem)
-[ "$lines" -eq $((1 + 33 + 1 + 67)) ] || fail "$lines lines"
+[ "$lines" -eq $((1 + 35 + 1 + 67)) ] || fail "$lines lines"
 # One byte at a time, and odd blocks at odd offsets: the same bytes as one
 # read. Nothing allocates now, but the figures settle only once the RCU
 # callbacks of the last frees (span structures back in their pools) and the

@@ -22,6 +22,9 @@
 #   make torture         gomem under every CPU, interrupts, CPU hotplug and memory
 #                        pressure in QEMU (TORTURE_S seconds, default 300), then
 #                        racing bad frees against span reuse (RACE_S, default 60)
+#   make bench-insns     instructions and locked instructions per operation,
+#                        exact: icount VM with one vCPU and the project's QEMU
+#                        plugin (bench/plugin/insns.c)
 #   make irqsoff         the longest interrupts-off section of a drain of full
 #                        caches, in guest instructions (irqsoff tracer, icount VM;
 #                        IRQSOFF_OBJECTS objects, default 20000)
@@ -52,6 +55,9 @@ check-kasan check-kcsan check-rt:
 bench:
 	bash scripts/bench.sh
 
+bench-insns:
+	bash scripts/bench-insns.sh
+
 irqsoff:
 	bash scripts/irqsoff.sh $(IRQSOFF_OBJECTS)
 
@@ -66,4 +72,4 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf build
 
-.PHONY: all modules install run check check-kasan check-kcsan check-rt torture bench irqsoff sizeclasses clean
+.PHONY: all modules install run check check-kasan check-kcsan check-rt torture bench bench-insns irqsoff sizeclasses clean

@@ -69,6 +69,7 @@
 #include <linux/vmstat.h>
 
 #include "../gomem/gomem.h"
+#include "plugin/mark.h"
 
 #define bench_pr(fmt, ...) pr_info(KBUILD_MODNAME ": " fmt, ##__VA_ARGS__)
 
@@ -114,6 +115,11 @@ MODULE_PARM_DESC(parallel_size, "Object size of the parallel fast loop, 8-32768 
 static unsigned int host_cpus;
 module_param(host_cpus, uint, 0444);
 MODULE_PARM_DESC(host_cpus, "Host CPUs behind the guest's, only printed, 0-65536 (default: 0, unknown)");
+
+static bool marks;
+module_param(marks, bool, 0444);
+MODULE_PARM_DESC(marks,
+		 "Run the plugin markers around every timed run and print a bench-region line for each (make bench-insns; default: off)");
 
 /* === Scenarios, allocators, results === */
 
@@ -840,6 +846,45 @@ static int bench_calibrate(bench_run_t run, struct bench_case *bc, enum bench_al
  * operation. On a failed allocation, prints a "bench-failed:" line and
  * returns the error.
  */
+/*
+ * With marks=1, a timed run between the markers of the instruction-counting
+ * plugin (bench/plugin/insns.c), and a line naming the region: the plugin's
+ * region N is the N-th "bench-region" line.
+ */
+static u64 nr_regions;
+
+static s64 marked_run(bench_run_t run, struct bench_case *bc, enum bench_alloc a, u64 iters,
+		      unsigned int ops)
+{
+	s64 ns;
+
+	if (!marks)
+		return run(bc, a, iters);
+	gomem_mark_start();
+	ns = run(bc, a, iters);
+	gomem_mark_stop();
+	pr_info("bench-region %llu: %s %zu %s ops=%llu\n", nr_regions++, bc->name, bc->size,
+		alloc_names[a], iters * ops);
+	return ns;
+}
+
+/*
+ * The plugin's test: 1000 rounds of one "lock incl", one "xchg" with memory
+ * and one plain add, between the markers: region 0 must count exactly 2000
+ * locked instructions (bench-insns.sh checks it).
+ */
+static void marks_selftest(void)
+{
+	unsigned int v = 0, x = 0, i;
+
+	gomem_mark_start();
+	for (i = 0; i < 1000; i++)
+		asm volatile("lock incl %0\n\txchgl %1, %0\n\taddl $1, %1"
+			     : "+m" (v), "+r" (x) :: "memory");
+	gomem_mark_stop();
+	pr_info("bench-region %llu: selftest 0 locked-2000 ops=1000\n", nr_regions++);
+}
+
 static int bench_measure(bench_run_t run, struct bench_case *bc, const enum bench_alloc *allocs,
 			 unsigned int nr, unsigned int ops, struct bench_meas *out)
 {
@@ -861,7 +906,7 @@ static int bench_measure(bench_run_t run, struct bench_case *bc, const enum benc
 	}
 	for (r = 0; r < repeats; r++) {
 		for (i = 0; i < nr; i++) {
-			ns = run(bc, allocs[i], out[i].iters);
+			ns = marked_run(run, bc, allocs[i], out[i].iters, ops);
 			if (ns < 0) {
 				ret = ns;
 				goto fail;
@@ -1608,6 +1653,8 @@ static void bench_driver(struct bench_worker *w)
 	bench_sync(w);
 	gomem_tiny = gomem_tiny_on();
 	bench_header();
+	if (marks)
+		marks_selftest();
 	/* Memory first, while gomem holds nothing else. */
 	if (want(SC_TINY))
 		bench_tiny();

@@ -6,10 +6,12 @@
 # usage: scripts/vm-run.sh -k BZIMAGE -s GUEST_SCRIPT [-s GUEST_SCRIPT]...
 #                          [-p NAME=VALUE]... -l LOG [-m MODULE.ko]...
 #                          [-c CPUS] [-M MEM_MB] [-t TIMEOUT_S] [-a "kernel args"] [-i]
+#                          [-x QEMU_ARG]...
 #
 # -i counts instructions: QEMU runs one vCPU with -icount shift=0,sleep=off,
 # so the guest clock advances one nanosecond per guest instruction and any
 # time the guest measures is an exact, repeatable instruction count.
+# -x adds one argument to QEMU's command line (e.g. -x -plugin -x FILE.so).
 #
 # GOMEM_VM_ARGS in the environment adds kernel arguments to every run (-a adds
 # its own after them).
@@ -25,8 +27,8 @@ set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
 kernel= log= cpus=${GOMEM_VM_CPUS:-4} mem=1024 tmo=600 args=${GOMEM_VM_ARGS:-}
-modules=() scripts=() params=() accel=(-accel tcg,thread=multi)
-while getopts "k:s:p:l:m:c:M:t:a:i" o; do
+modules=() scripts=() params=() accel=(-accel tcg,thread=multi) extra=()
+while getopts "k:s:p:l:m:c:M:t:a:ix:" o; do
 	case "$o" in
 	k) kernel=$OPTARG ;;
 	s) scripts+=("$OPTARG") ;;
@@ -38,6 +40,7 @@ while getopts "k:s:p:l:m:c:M:t:a:i" o; do
 	t) tmo=$OPTARG ;;
 	a) args="$args $OPTARG" ;;
 	i) accel=(-accel tcg -icount shift=0,sleep=off) ;;
+	x) extra+=("$OPTARG") ;;
 	*) die "vm-run.sh: bad option" ;;
 	esac
 done
@@ -79,7 +82,7 @@ chmod +x "$root/init"
 
 start=$(date +%s)
 rc=0
-timeout -k 10 "$tmo" qemu-system-x86_64 "${accel[@]}" -cpu max \
+timeout -k 10 "$tmo" qemu-system-x86_64 "${accel[@]}" ${extra[@]+"${extra[@]}"} -cpu max \
 	-smp "$cpus" -m "$mem" -nographic -no-reboot -monitor none \
 	-kernel "$kernel" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 oops=panic $args" \

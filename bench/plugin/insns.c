@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gomem-insns: a QEMU TCG plugin (plugin API version 1, QEMU 7.2) that
+ * counts the guest instructions, and the locked ones, executed between two
+ * markers the guest runs - gomem_bench.ko around each timed loop.
+ *
+ * A marker is a multi-byte NOP no compiler emits: "nopl MAGIC(%rax)",
+ * 0f 1f 80 followed by the 32-bit displacement GOMEM_MARK_START or
+ * GOMEM_MARK_STOP (bench/plugin/mark.h). At a start the counts are taken;
+ * at the stop the plugin prints one line to QEMU's log (-d plugin -D FILE):
+ *
+ *   gomem-insns region=N insns=I locked=L
+ *
+ * N counts regions from 0 in the order they end. "Locked" is every
+ * instruction with a LOCK prefix (F0, among the legacy and REX prefixes)
+ * and every XCHG with a memory operand (86/87 with ModRM mod != 3), which
+ * the CPU locks without a prefix. Counting is exact with one vCPU (the
+ * counters are plain); "-smp 1" is assumed and checked at install.
+ *
+ * Debian ships no qemu-plugin.h: the few declarations needed are below,
+ * as QEMU 7.2's include/qemu/qemu-plugin.h has them.
+ */
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mark.h"
+
+/* === QEMU 7.2's plugin API, version 1: what this plugin uses === */
+
+typedef uint64_t qemu_plugin_id_t;
+struct qemu_plugin_tb;
+struct qemu_plugin_insn;
+
+typedef struct {
+	const char *target_name;
+	struct {
+		int min;
+		int cur;
+	} version;
+	bool system_emulation;
+	union {
+		struct {
+			int smp_vcpus;
+			int max_vcpus;
+		} system;
+	};
+} qemu_info_t;
+
+enum qemu_plugin_cb_flags { QEMU_PLUGIN_CB_NO_REGS };
+enum qemu_plugin_op { QEMU_PLUGIN_INLINE_ADD_U64 };
+
+typedef void (*qemu_plugin_vcpu_tb_trans_cb_t)(qemu_plugin_id_t id, struct qemu_plugin_tb *tb);
+typedef void (*qemu_plugin_vcpu_udata_cb_t)(unsigned int vcpu_index, void *userdata);
+
+void qemu_plugin_register_vcpu_tb_trans_cb(qemu_plugin_id_t id,
+					   qemu_plugin_vcpu_tb_trans_cb_t cb);
+size_t qemu_plugin_tb_n_insns(const struct qemu_plugin_tb *tb);
+struct qemu_plugin_insn *qemu_plugin_tb_get_insn(const struct qemu_plugin_tb *tb, size_t idx);
+const void *qemu_plugin_insn_data(const struct qemu_plugin_insn *insn);
+size_t qemu_plugin_insn_size(const struct qemu_plugin_insn *insn);
+void qemu_plugin_register_vcpu_tb_exec_inline(struct qemu_plugin_tb *tb, enum qemu_plugin_op op,
+					      void *ptr, uint64_t imm);
+void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn,
+						enum qemu_plugin_op op, void *ptr, uint64_t imm);
+void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
+					    qemu_plugin_vcpu_udata_cb_t cb,
+					    enum qemu_plugin_cb_flags flags, void *userdata);
+void qemu_plugin_outs(const char *string);
+
+__attribute__((visibility("default"))) int qemu_plugin_version = 1;
+
+/* === Counting === */
+
+static uint64_t insns;		/* every instruction executed */
+static uint64_t locked;		/* locked ones */
+static uint64_t start_insns, start_locked, region;
+static bool in_region;
+
+/* The ModRM byte after the opcode at @op says: a memory operand (mod != 3). */
+static bool modrm_is_mem(const uint8_t *b, size_t n, size_t op)
+{
+	return op + 1 < n && (b[op + 1] >> 6) != 3;
+}
+
+static bool insn_is_locked(const uint8_t *b, size_t n)
+{
+	bool lock = false;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		uint8_t c = b[i];
+
+		if (c == 0xf0)
+			lock = true;
+		else if (c == 0x66 || c == 0x67 || c == 0xf2 || c == 0xf3 || c == 0x2e ||
+			 c == 0x36 || c == 0x3e || c == 0x26 || c == 0x64 || c == 0x65 ||
+			 (c >= 0x40 && c <= 0x4f))
+			continue;
+		else
+			break;
+	}
+	if (lock)
+		return true;
+	/* XCHG r/m, r: locked whenever it touches memory. */
+	return i < n && (b[i] == 0x86 || b[i] == 0x87) && modrm_is_mem(b, n, i);
+}
+
+/* A marker: nopl disp32(%rax), 0f 1f 80 + the magic. Returns the magic or 0. */
+static uint32_t insn_mark(const uint8_t *b, size_t n)
+{
+	uint32_t magic;
+
+	if (n != 7 || b[0] != 0x0f || b[1] != 0x1f || b[2] != 0x80)
+		return 0;
+	memcpy(&magic, b + 3, sizeof(magic));
+	return magic == GOMEM_MARK_START || magic == GOMEM_MARK_STOP ? magic : 0;
+}
+
+static void mark_start(unsigned int vcpu, void *udata)
+{
+	start_insns = insns;
+	start_locked = locked;
+	in_region = true;
+}
+
+static void mark_stop(unsigned int vcpu, void *udata)
+{
+	char line[128];
+
+	if (!in_region)
+		return;
+	in_region = false;
+	snprintf(line, sizeof(line), "gomem-insns region=%" PRIu64 " insns=%" PRIu64
+		 " locked=%" PRIu64 "\n", region++, insns - start_insns, locked - start_locked);
+	qemu_plugin_outs(line);
+}
+
+static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+	size_t i, n = qemu_plugin_tb_n_insns(tb);
+
+	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &insns, n);
+	for (i = 0; i < n; i++) {
+		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+		const uint8_t *b = qemu_plugin_insn_data(insn);
+		size_t len = qemu_plugin_insn_size(insn);
+		uint32_t mark = insn_mark(b, len);
+
+		if (insn_is_locked(b, len))
+			qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64,
+								   &locked, 1);
+		if (mark)
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, mark == GOMEM_MARK_START ?
+							       mark_start : mark_stop,
+							       QEMU_PLUGIN_CB_NO_REGS, NULL);
+	}
+}
+
+__attribute__((visibility("default")))
+int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
+{
+	if (!info->system_emulation || info->system.smp_vcpus != 1) {
+		fprintf(stderr, "gomem-insns: needs system emulation with one vCPU\n");
+		return -1;
+	}
+	qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
+	return 0;
+}

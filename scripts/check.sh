@@ -93,6 +93,17 @@ check_shell() {
 	return $bad
 }
 
+# make bench-insns's QEMU plugin builds without a warning, and its decoder
+# (locked instructions, markers) passes its own test program.
+check_plugin() {
+	local out="$GOMEM_TOP/build/plugin" flags=(-O2 -Wall -Wextra -Wno-unused-parameter -Werror)
+	mkdir -p "$out"
+	gcc "${flags[@]}" -shared -fPIC -o "$out/gomem-insns.so" "$GOMEM_TOP/bench/plugin/insns.c" &&
+		gcc "${flags[@]}" -DGOMEM_INSNS_TEST -o "$out/insns-test" \
+			"$GOMEM_TOP/bench/plugin/insns.c" &&
+		"$out/insns-test"
+}
+
 # dkms.conf builds gomem.ko for the Debian 6.1 kernel, in a private DKMS tree.
 check_dkms() {
 	local tmp rel ver rc=0
@@ -137,6 +148,7 @@ step deps bash "$GOMEM_TOP/scripts/install-deps.sh" || {
 }
 step sizeclasses python3 "$GOMEM_TOP/scripts/mksizeclasses.py" --check
 step gomemstat python3 "$GOMEM_TOP/scripts/test_gomemstat.py"
+step plugin check_plugin
 if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	KDIR=$(tail -n 1 "$logs/kernel.log")
 	SRC=$(linux_source_dir)

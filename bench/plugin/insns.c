@@ -76,10 +76,12 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
 /* === Counting === */
 
+#ifndef GOMEM_INSNS_TEST
 static uint64_t insns;		/* every instruction executed */
 static uint64_t locked;		/* locked ones */
 static uint64_t start_insns, start_locked, region;
 static bool in_region;
+#endif
 
 /* The ModRM byte after the opcode at @op says: a memory operand (mod != 3). */
 static bool modrm_is_mem(const uint8_t *b, size_t n, size_t op)
@@ -121,6 +123,7 @@ static uint32_t insn_mark(const uint8_t *b, size_t n)
 	return magic == GOMEM_MARK_START || magic == GOMEM_MARK_STOP ? magic : 0;
 }
 
+#ifndef GOMEM_INSNS_TEST
 static void mark_start(unsigned int vcpu, void *udata)
 {
 	start_insns = insns;
@@ -171,3 +174,51 @@ int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, 
 	qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
 	return 0;
 }
+#endif
+
+#ifdef GOMEM_INSNS_TEST
+/*
+ * The decoder's test (make check, step plugin): built with
+ * -DGOMEM_INSNS_TEST as a program, against byte patterns whose answer is
+ * known. QEMU itself is not needed.
+ */
+int main(void)
+{
+	static const struct {
+		const char *what;
+		uint8_t b[8];
+		size_t n;
+		bool locked;
+		uint32_t mark;
+	} t[] = {
+		{ "lock bts %rax,(%rdx)", { 0xf0, 0x48, 0x0f, 0xab, 0x02 }, 5, true, 0 },
+		{ "lock btr with a %gs prefix", { 0x65, 0xf0, 0x48, 0x0f, 0xb3, 0x02 }, 6, true, 0 },
+		{ "lock cmpxchg16b (%rsi)", { 0xf0, 0x48, 0x0f, 0xc7, 0x0e }, 5, true, 0 },
+		{ "cmpxchg16b %gs:(%rsi), no lock", { 0x65, 0x48, 0x0f, 0xc7, 0x0e }, 5, false, 0 },
+		{ "xchg %eax,(%rdx)", { 0x87, 0x02 }, 2, true, 0 },
+		{ "xchg %al,(%rdx)", { 0x86, 0x02 }, 2, true, 0 },
+		{ "xchg %rcx,%rax (registers)", { 0x48, 0x87, 0xc8 }, 3, false, 0 },
+		{ "ds-prefixed bts (a patched-out lock)", { 0x3e, 0x48, 0x0f, 0xab, 0x02 }, 5, false, 0 },
+		{ "rep movsb", { 0xf3, 0xa4 }, 2, false, 0 },
+		{ "start marker", { 0x0f, 0x1f, 0x80, 0x01, 0x00, 0x6d, 0x67 }, 7, false,
+		  GOMEM_MARK_START },
+		{ "stop marker", { 0x0f, 0x1f, 0x80, 0x02, 0x00, 0x6d, 0x67 }, 7, false,
+		  GOMEM_MARK_STOP },
+		{ "another nopl", { 0x0f, 0x1f, 0x80, 0x00, 0x00, 0x00, 0x00 }, 7, false, 0 },
+	};
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		bool l = insn_is_locked(t[i].b, t[i].n);
+		uint32_t m = insn_mark(t[i].b, t[i].n);
+
+		if (l != t[i].locked || m != t[i].mark) {
+			printf("FAIL %s: locked %d (want %d), mark %#x (want %#x)\n", t[i].what, l,
+			       t[i].locked, m, t[i].mark);
+			bad++;
+		}
+	}
+	printf("gomem-insns decoder: %u cases, %u failed\n", i, bad);
+	return bad != 0;
+}
+#endif

@@ -204,6 +204,15 @@ void gomem_tiny_retire(struct mcache *c)
 	c->tiny_span = NULL;
 }
 
+/* Step @sc of a drain of @c: 0 retires its tiny block, 1 on flush class @sc. */
+static void mcache_drain_step(struct mcache *c, unsigned int sc)
+{
+	if (!sc)
+		gomem_tiny_retire(c);
+	else
+		gomem_mcache_flush(c, sc, c->cls[sc].count);
+}
+
 /**
  * gomem_mcache_drain() - return everything a cache holds to the mcentrals
  * @c: the cache
@@ -214,9 +223,8 @@ void gomem_mcache_drain(struct mcache *c)
 {
 	unsigned int sc;
 
-	gomem_tiny_retire(c);
-	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++)
-		gomem_mcache_flush(c, sc, c->cls[sc].count);
+	for (sc = 0; sc < GOMEM_NUM_SPANCLASSES; sc++)
+		mcache_drain_step(c, sc);
 }
 
 /**
@@ -246,18 +254,13 @@ void gomem_mcache_drain_cpu(unsigned int cpu)
 static void drain_step(enum gomem_ctx ctx, unsigned int sc)
 {
 	unsigned long flags = 0;
-	struct mcache *c;
 
 	if (ctx == GOMEM_CTX_HARDIRQ)
 		local_irq_save(flags);
 	else if (ctx == GOMEM_CTX_SOFTIRQ)
 		local_bh_disable();
 	preempt_disable();
-	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
-	if (!sc)
-		gomem_tiny_retire(c);
-	else
-		gomem_mcache_flush(c, sc, c->cls[sc].count);
+	mcache_drain_step(this_cpu_read(gomem_pcpu.ctx[ctx]), sc);
 	preempt_enable();
 	if (ctx == GOMEM_CTX_HARDIRQ)
 		local_irq_restore(flags);
@@ -292,9 +295,9 @@ static bool mcache_cpu_empty(unsigned int cpu)
  * One class of one cache at a time, each under only what excludes that
  * cache's users (preemption, softirqs or interrupts off), so no section is
  * longer than one class's flush. A caller not bound to its CPU may move
- * between steps: then it drains part of each CPU it ran on. Used by the
- * shrinker (scavenge.c) and through gomem_drain_all(); exported for gomem's
- * KUnit suites too.
+ * between steps: then it drains part of each CPU it ran on. Used through
+ * gomem_drain_cpus() (the scavenger, gomem_drain_all()); exported for
+ * gomem's KUnit suites and torture modules too.
  *
  * Context: process context, preemptible or not but with interrupts and
  * softirqs enabled.

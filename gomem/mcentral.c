@@ -14,7 +14,7 @@
  * refill takes a parked batch first, so objects freed by one CPU and
  * allocated by another do not go through the span bitmaps at all. The
  * transfer caches are drained to the spans by gomem_central_drain() (the
- * scavenger, the shrinker, gomem_drain_all()).
+ * scavenger's passes, gomem_scavenge(), gomem_drain_all()).
  *
  * Go finds freed objects again when the sweeper rebuilds allocBits; gomem
  * clears alloc bits at flush time, so when freeindex reaches nelems while

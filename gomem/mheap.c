@@ -17,8 +17,9 @@
  * atomic caller ever needs one; leaves (4 KiB) when an arena first needs
  * them. Both are freed only at module exit, so a lookup needs no lock and
  * no RCU: it can only ever see NULL or a span structure (span structures
- * also live until exit, in the pools). An address outside every arena finds NULL, which is
- * how gomem_free() tells a gomem pointer from any other.
+ * also live until exit, in the pools). An address outside every arena
+ * finds NULL, which is how gomem_free() tells a gomem pointer from any
+ * other.
  *
  * Memory goes back through gomem_heap_release(), which returns arenas with
  * no span in use (kept at the head of the arena list); when a free leaves an

@@ -68,10 +68,10 @@ static unsigned long gomem_scavenge_drains;
 static void gomem_scavenge_workfn(struct work_struct *work)
 {
 	bool all_idle = atomic_xchg(&gomem_scavenge_pressure, 0);
-	unsigned int drained = gomem_drain_cpus(true);
-
 	unsigned long released;
+	unsigned int drained;
 
+	drained = gomem_drain_cpus(true);
 	gomem_central_drain();
 	released = gomem_heap_release(all_idle ? 0 : gomem_retain_bytes, ULONG_MAX);
 	gomem_heap_idle_pass_done(released);

@@ -320,11 +320,23 @@ static void gomem_test_memstats_invariants(struct kunit *test)
 #define GT_ARENA_OBJ		(SZ_2M + GOMEM_PAGE_SIZE)
 #define GT_ARENA_OBJS		4
 
-static void gt_free_objs(void **objs, unsigned int n)
+/* From a quiet heap, one GT_ARENA_OBJ object in each of GT_ARENA_OBJS arenas. */
+static void gt_alloc_arena_objs(struct kunit *test, void **objs)
 {
 	unsigned int i;
 
-	for (i = 0; i < n; i++)
+	gt_quiesce_heap();
+	for (i = 0; i < GT_ARENA_OBJS; i++) {
+		objs[i] = gomem_alloc(GT_ARENA_OBJ, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+}
+
+static void gt_free_arena_objs(void **objs)
+{
+	unsigned int i;
+
+	for (i = 0; i < GT_ARENA_OBJS; i++)
 		gomem_free(objs[i]);
 }
 
@@ -339,21 +351,16 @@ static void gomem_test_shrinker_counts_releasable(struct kunit *test)
 	struct gomem_memstats *ms = kunit_kzalloc(test, sizeof(*ms), GFP_KERNEL);
 	unsigned long count, freed, rest;
 	void *objs[GT_ARENA_OBJS];
-	unsigned int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, ms);
-	gt_quiesce_heap();
-	for (i = 0; i < GT_ARENA_OBJS; i++) {
-		objs[i] = gomem_alloc(GT_ARENA_OBJ, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
-	}
+	gt_alloc_arena_objs(test, objs);
 	/* Every arena holds a span in use; at least the objects' arenas have free pages. */
 	gomem_read_memstats(ms);
 	KUNIT_EXPECT_GT(test, ms->heap_idle, 0);
 	KUNIT_EXPECT_EQ_MSG(test, gomem_shrinker_count(), 0,
 			    "counted with %llu bytes idle inside arenas in use", ms->heap_idle);
 
-	gt_free_objs(objs, GT_ARENA_OBJS);
+	gt_free_arena_objs(objs);
 	count = gomem_shrinker_count();
 	kunit_info(test, "idle inside arenas in use: %llu bytes; after the frees: %lu pages to give",
 		   ms->heap_idle, count);
@@ -385,13 +392,9 @@ static void gomem_test_scavenger_quiet_when_fragmented(struct kunit *test)
 	unsigned long passes0, passes1, passes2, drains, held;
 	void *objs[GT_ARENA_OBJS], *p;
 	unsigned long end;
-	unsigned int i, n = 0;
+	unsigned int n = 0;
 
-	gt_quiesce_heap();
-	for (i = 0; i < GT_ARENA_OBJS; i++) {
-		objs[i] = gomem_alloc(GT_ARENA_OBJ, GFP_KERNEL);
-		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
-	}
+	gt_alloc_arena_objs(test, objs);
 	/* A pass the quiescing scheduled runs now, and finds nothing to do. */
 	msleep(1500);
 	gomem_scavenger_counts(&passes0, &drains);
@@ -412,7 +415,7 @@ static void gomem_test_scavenger_quiet_when_fragmented(struct kunit *test)
 	KUNIT_EXPECT_LE(test, passes1 - passes0, 1);
 
 	/* The arenas empty: a pass follows within about a second, and releases. */
-	gt_free_objs(objs, GT_ARENA_OBJS);
+	gt_free_arena_objs(objs);
 	msleep(2500);
 	gomem_scavenger_counts(&passes2, &drains);
 	KUNIT_EXPECT_GE(test, passes2 - passes1, 1);

@@ -26,10 +26,8 @@ set -euo pipefail
 params=(only=fast,batch,mixed,tiny,floor repeats=3 budget_ms=20 "$@" marks=1)
 kdir=$(bash "$GOMEM_TOP/scripts/build-kernel.sh" bench | tail -n 1)
 out=$(BUILD_DIRS="gomem bench" build_modules "$kdir" bench-build)
+build_insns_plugin || die "cannot build the QEMU plugin"
 plugin=$GOMEM_TOP/build/plugin/gomem-insns.so
-mkdir -p "$(dirname "$plugin")"
-gcc -O2 -Wall -Wextra -Wno-unused-parameter -shared -fPIC -o "$plugin" \
-	"$GOMEM_TOP/bench/plugin/insns.c" || die "cannot build the QEMU plugin"
 
 log=$GOMEM_TOP/build/bench-insns.log
 plog=$GOMEM_TOP/build/bench-insns-plugin.log

@@ -42,20 +42,33 @@ build_bench() {
 	echo "$out"
 }
 
+# True when the caller's scenarios include $1: no only=, or an only= that
+# names it or all.
+args=("$@")
+wants() {
+	! printf '%s\n' "${args[@]}" | grep -q '^only=' ||
+		printf '%s\n' "${args[@]}" | grep -Eq "^only=(.*,)?($1|all)(,|\$)"
+}
+
 # The guest (scripts/guest/bench.sh): all scenarios with the tiny allocator
 # on, then tiny alone with it off, unless the caller chose scenarios without
-# tiny.
-# The 2-vCPU parallel run, when the caller's scenarios include parallel.
-parallel=0
-if ! printf '%s\n' "$@" | grep -q '^only=' ||
-	printf '%s\n' "$@" | grep -Eq '^only=(.*,)?(parallel|all)(,|$)'; then
-	parallel=1
-fi
+# tiny. The 2-vCPU parallel run, when the caller's scenarios include parallel.
 tiny_off=0
-if ! printf '%s\n' "$@" | grep -q '^only=' ||
-	printf '%s\n' "$@" | grep -Eq '^only=(.*,)?(tiny|all)(,|$)'; then
-	tiny_off=1
-fi
+wants tiny && tiny_off=1
+parallel=0
+wants parallel && parallel=1
+
+# bench_vm LOG TXT CPUS PARAMS TINY_OFF: boot $image with $out's modules,
+# the guest's bench lines into TXT (added to the results).
+bench_vm() {
+	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$image" -s "$GOMEM_TOP/scripts/guest/bench.sh" \
+		-p "params=$4" -p "tiny_off=$5" -l "$1" -c "$3" -M 1024 \
+		-t 900 -a quiet -m "$out/gomem/gomem.ko" -m "$out/bench/gomem_bench.ko"
+	# dmesg lines, with or without a time stamp (CONFIG_PRINTK_TIME).
+	sed -n 's/^\(\[[ 0-9.]*\] \)\{0,1\}\(bench[a-z-]*: \)/\2/p' "$1" >"$2"
+	grep -q '^bench-done:' "$2" || die "no bench-done line on $rel (log: $1)"
+	results+=("$2")
+}
 
 bash "$GOMEM_TOP/scripts/install-deps.sh"
 results=()
@@ -80,26 +93,15 @@ for k in $kernels; do
 	txt=$GOMEM_TOP/build/bench-$rel$tag.txt
 	note "benchmarking on $rel (${params[*]}), log in $log"
 	t0=$(date +%s)
-	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$image" -s "$GOMEM_TOP/scripts/guest/bench.sh" \
-		-p "params=${params[*]}" -p "tiny_off=$tiny_off" -l "$log" -c "$vcpus" -M 1024 \
-		-t 900 -a quiet -m "$out/gomem/gomem.ko" -m "$out/bench/gomem_bench.ko"
-	# dmesg lines, with or without a time stamp (CONFIG_PRINTK_TIME).
-	sed -n 's/^\(\[[ 0-9.]*\] \)\{0,1\}\(bench[a-z-]*: \)/\2/p' "$log" >"$txt"
-	grep -q '^bench-done:' "$txt" || die "no bench-done line on $rel (log: $log)"
+	bench_vm "$log" "$txt" "$vcpus" "${params[*]}" "$tiny_off"
 	note "$rel: $(grep -c '^bench: ' "$txt") results in $(($(date +%s) - t0)) s, in $txt"
-	results+=("$txt")
 	# The parallel figures again with one vCPU per host CPU (2 vCPUs on 2
 	# host CPUs), where a speedup means what it says; default runs only.
 	if [ "$k" = bench ] && [ -z "${GOMEM_BENCH_VCPUS:-}" ] && [ "$parallel" = 1 ]; then
-		log2=$GOMEM_TOP/build/bench-$rel-2vcpu.log
-		txt2=$GOMEM_TOP/build/bench-$rel-2vcpu.txt
-		note "the parallel scenario on $rel with 2 vCPUs, log in $log2"
-		bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$image" -s "$GOMEM_TOP/scripts/guest/bench.sh" \
-			-p "params=${params[*]} only=parallel" -p tiny_off=0 -l "$log2" -c 2 -M 1024 \
-			-t 900 -a quiet -m "$out/gomem/gomem.ko" -m "$out/bench/gomem_bench.ko"
-		sed -n 's/^\(\[[ 0-9.]*\] \)\{0,1\}\(bench[a-z-]*: \)/\2/p' "$log2" >"$txt2"
-		grep -q '^bench-done:' "$txt2" || die "no bench-done line on $rel, 2 vCPUs (log: $log2)"
-		results+=("$txt2")
+		log=$GOMEM_TOP/build/bench-$rel-2vcpu.log
+		note "the parallel scenario on $rel with 2 vCPUs, log in $log"
+		bench_vm "$log" "$GOMEM_TOP/build/bench-$rel-2vcpu.txt" 2 \
+			"${params[*]} only=parallel" 0
 	fi
 done
 

@@ -96,12 +96,7 @@ check_shell() {
 # make bench-insns's QEMU plugin builds without a warning, and its decoder
 # (locked instructions, markers) passes its own test program.
 check_plugin() {
-	local out="$GOMEM_TOP/build/plugin" flags=(-O2 -Wall -Wextra -Wno-unused-parameter -Werror)
-	mkdir -p "$out"
-	gcc "${flags[@]}" -shared -fPIC -o "$out/gomem-insns.so" "$GOMEM_TOP/bench/plugin/insns.c" &&
-		gcc "${flags[@]}" -DGOMEM_INSNS_TEST -o "$out/insns-test" \
-			"$GOMEM_TOP/bench/plugin/insns.c" &&
-		"$out/insns-test"
+	build_insns_plugin && "$GOMEM_TOP/build/plugin/insns-test"
 }
 
 # dkms.conf builds gomem.ko for the Debian 6.1 kernel, in a private DKMS tree.

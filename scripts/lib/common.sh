@@ -55,6 +55,17 @@ distro_kernel_release() {
 	basename "$d" | sed 's/^linux-headers-//'
 }
 
+# build_insns_plugin: make bench-insns's QEMU TCG plugin (bench/plugin/insns.c)
+# and its decoder's test program, with warnings as errors, in build/plugin:
+# gomem-insns.so and insns-test.
+build_insns_plugin() {
+	local out="$GOMEM_TOP/build/plugin" flags=(-O2 -Wall -Wextra -Wno-unused-parameter -Werror)
+	mkdir -p "$out"
+	gcc "${flags[@]}" -shared -fPIC -o "$out/gomem-insns.so" "$GOMEM_TOP/bench/plugin/insns.c" &&
+		gcc "${flags[@]}" -DGOMEM_INSNS_TEST -o "$out/insns-test" \
+			"$GOMEM_TOP/bench/plugin/insns.c"
+}
+
 # Build gomem's modules for the kernel build tree $1 in $GOMEM_TOP/build/$2,
 # a copy of the sources (so builds for several kernels do not mix). Extra
 # make arguments follow. BUILD_DIRS (e.g. BUILD_DIRS="gomem samples"

@@ -24,6 +24,8 @@
  *  7. memory    bytes held for mem_objects log-uniform objects
  *  8. floor     a per-CPU array pop/push with preemption off: the least a
  *               per-CPU cache can do, timed with the loop of 1.
+ *  9. bulk      gomem_alloc_bulk() of 16 and 64 objects, then
+ *               gomem_free_bulk(), against a kmem_cache's bulk calls
  *
  * Method. A measurement runs a loop for a number of iterations calibrated to
  * last about budget_ms (a short run, doubled until it lasts budget_ms / 16,
@@ -78,7 +80,7 @@
 static char *only = "all";
 module_param(only, charp, 0444);
 MODULE_PARM_DESC(only,
-		 "Scenarios to run, comma-separated: fast,batch,mixed,remote,parallel,tiny,memory,floor or all (default: all)");
+		 "Scenarios to run, comma-separated: fast,batch,mixed,remote,parallel,tiny,memory,floor,bulk or all (default: all)");
 
 static unsigned int budget_ms = 50;
 module_param(budget_ms, uint, 0444);
@@ -125,13 +127,13 @@ MODULE_PARM_DESC(marks,
 
 enum bench_scenario {
 	SC_FAST, SC_BATCH, SC_MIXED, SC_REMOTE, SC_PARALLEL, SC_TINY, SC_MEMORY, SC_FLOOR,
-	SC_NR,
+	SC_BULK, SC_NR,
 };
 
 static const char * const scenario_names[] = {
 	[SC_FAST] = "fast", [SC_BATCH] = "batch", [SC_MIXED] = "mixed",
 	[SC_REMOTE] = "remote", [SC_PARALLEL] = "parallel", [SC_TINY] = "tiny",
-	[SC_MEMORY] = "memory", [SC_FLOOR] = "floor",
+	[SC_MEMORY] = "memory", [SC_FLOOR] = "floor", [SC_BULK] = "bulk",
 };
 
 static_assert(ARRAY_SIZE(scenario_names) == SC_NR);
@@ -168,6 +170,8 @@ static const unsigned int fast_sizes[] = {
 };
 
 static const unsigned int batch_sizes[] = { 64, 256 };
+static const unsigned int bulk_sizes[] = { 64, 256 };
+static const unsigned int bulk_counts[] = { 16, 64 };
 static const unsigned int remote_sizes[] = { 64, 256 };
 /* Operations of the mixed sequence; a measurement cycles through it. */
 #define MIXED_OPS		65536
@@ -614,6 +618,32 @@ static noinline s64 batch_run(struct bench_case *bc, enum bench_alloc a, u64 n)
 	default:
 		return -EINVAL;
 	}
+}
+
+/*
+ * 9. bulk: @n rounds of one bulk allocation of nobjs objects and one bulk
+ * free of them: gomem_alloc_bulk()/gomem_free_bulk() against
+ * kmem_cache_alloc_bulk()/kmem_cache_free_bulk() (kmalloc has no bulk
+ * interface in 6.1).
+ */
+static noinline s64 bulk_run(struct bench_case *bc, enum bench_alloc a, u64 n)
+{
+	unsigned int nobjs = bc->nobjs;
+	void **objs = bc->objs;
+	u64 t0 = ktime_get_ns(), r;
+
+	for (r = 0; r < n; r++) {
+		if (a == BA_GOMEM) {
+			if (unlikely(!gomem_alloc_bulk(bc->size, GFP_KERNEL, nobjs, objs)))
+				return -ENOMEM;
+			gomem_free_bulk(nobjs, objs);
+		} else {
+			if (unlikely(!kmem_cache_alloc_bulk(bc->cache, GFP_KERNEL, nobjs, objs)))
+				return -ENOMEM;
+			kmem_cache_free_bulk(bc->cache, nobjs, objs);
+		}
+	}
+	return ktime_get_ns() - t0;
 }
 
 /* 3. mixed: fill the live set (untimed), replace @n objects (timed), free the set. */
@@ -1080,6 +1110,47 @@ static void bench_batch(void)
 out:
 	kvfree(perm);
 	kvfree(bc.objs);
+}
+
+/* === 9. bulk === */
+
+static void bench_bulk(void)
+{
+	static const enum bench_alloc allocs[] = { BA_GOMEM, BA_CACHE };
+	struct bench_meas m[ARRAY_SIZE(allocs)];
+	struct bench_case bc = { .name = "bulk" };
+	void *objs[64];
+	unsigned int i, j;
+	char b[3][NUMBUF], name[32];
+
+	static_assert(ARRAY_SIZE(objs) >= 64);
+	bc.objs = objs;
+	bench_pr("== 9. bulk: one bulk allocation of n objects, one bulk free; ns per object ==\n");
+	bench_pr("      n   size    gomem    cache  g/cache  rounds\n");
+	for (i = 0; i < ARRAY_SIZE(bulk_counts); i++) {
+		for (j = 0; j < ARRAY_SIZE(bulk_sizes); j++) {
+			bc.nobjs = bulk_counts[i];
+			bc.size = bulk_sizes[j];
+			snprintf(name, sizeof(name), "bulk-%u", bc.nobjs);
+			bc.name = name;
+			bc.cache = bench_cache_create(bc.size);
+			if (!bc.cache) {
+				bench_failed(name, bc.size, "kmem_cache_create", -ENOMEM);
+				return;
+			}
+			memset(m, 0, sizeof(m));
+			if (bench_measure(bulk_run, &bc, allocs, ARRAY_SIZE(allocs), bc.nobjs, m)) {
+				kmem_cache_destroy(bc.cache);
+				return;
+			}
+			kmem_cache_destroy(bc.cache);
+			bench_pr("  %5u %5zu %8s %8s %8s  %llu %llu\n", bc.nobjs, bc.size,
+				 fmt_ns(b[0], NUMBUF, m[0].ps), fmt_ns(b[1], NUMBUF, m[1].ps),
+				 fmt_ratio(b[2], m[0].ps, m[1].ps), m[0].iters, m[1].iters);
+			strlcat(name, "-cache", sizeof(name));
+			bench_emit(name, bc.size, BU_NS, m[0].ps, m[1].ps);
+		}
+	}
 }
 
 /* === 3. mixed === */
@@ -1664,6 +1735,8 @@ static void bench_driver(struct bench_worker *w)
 		bench_fast();
 	if (want(SC_BATCH))
 		bench_batch();
+	if (want(SC_BULK))
+		bench_bulk();
 	if (want(SC_MIXED))
 		bench_mixed();
 	if (want(SC_REMOTE))

@@ -29,7 +29,8 @@ static int check_small_span(struct mspan *s, unsigned int sc, bool full)
 	unsigned int i, nlive;
 	int bad = 0;
 
-	CHECK(READ_ONCE(s->state) == MSPAN_SMALL, "class %u span state %u", sc, s->state);
+	CHECK(READ_ONCE(s->state) == (sc == GOMEM_TINY_SPANCLASS ? MSPAN_TINY : MSPAN_SMALL),
+	      "class %u span state %u", sc, s->state);
 	CHECK(s->spanclass == sc, "span on class %u list has class %u", sc, s->spanclass);
 	CHECK(s->alloc_count == bitmap_weight(s->alloc_bits, s->nelems),
 	      "class %u span alloc_count %u != popcount(alloc_bits) %u", sc,
@@ -40,16 +41,20 @@ static int check_small_span(struct mspan *s, unsigned int sc, bool full)
 	CHECK(s->alloc_count, "class %u span listed with no object handed out", sc);
 	if (sc != GOMEM_TINY_SPANCLASS) {
 		/*
-		 * Racy reads on purpose: other CPUs set and clear live bits
-		 * without this lock (atomic bitops), but only of objects whose
-		 * alloc bit is set, and alloc bits hold still under the lock.
-		 * Any word read, old or new, is a subset of its alloc word, so
+		 * Racy reads on purpose: other CPUs set and clear live bytes
+		 * without this lock, but only of objects whose alloc bit is
+		 * set, and alloc bits hold still under the lock. Any byte
+		 * read, old or new, is 0 for an object not allocated, so
 		 * both checks hold for any mix of moments.
 		 */
-		nlive = data_race(bitmap_weight(s->live_bits, s->nelems));
-		/* The same racy read of the live bits. */
-		CHECK(data_race(bitmap_subset(s->live_bits, s->alloc_bits, s->nelems)),
-		      "class %u span: a live object is not allocated", sc);
+		nlive = 0;
+		for (i = 0; i < s->nelems; i++) {
+			if (!gomem_live_test(s, i))
+				continue;
+			nlive++;
+			CHECK(test_bit(i, s->alloc_bits),
+			      "class %u span: live object %u is not allocated", sc, i);
+		}
 		CHECK(nlive <= s->alloc_count, "class %u span: %u live > %u allocated", sc,
 		      nlive, s->alloc_count);
 	}
@@ -89,7 +94,7 @@ static int check_centrals(void)
 			idx = gomem_obj_index(s, (unsigned long)mc->xfer[i].obj);
 			CHECK(s->spanclass == sc && idx < s->nelems &&
 			      test_bit(idx, s->alloc_bits) &&
-			      (sc == GOMEM_TINY_SPANCLASS || !test_bit(idx, s->live_bits)),
+			      (sc == GOMEM_TINY_SPANCLASS || !gomem_live_test(s, idx)),
 			      "class %u transfer cache holds a bad object", sc);
 		}
 		CHECK(nfree == mc->nfree, "class %u spans have %lu free objects, nfree %lu", sc,
@@ -99,21 +104,19 @@ static int check_centrals(void)
 	return bad;
 }
 
-/* Present memory has its page-map middle tables (mheap.c allocates them at load). */
+/* Present memory is covered by the page map's first level (mheap.c sizes it at load). */
 static int check_map(void)
 {
-	unsigned long step = (unsigned long)MAP_LEAF_LEN * MAP_L2_LEN * GOMEM_PAGE_SIZE;
+	struct map_top *top = READ_ONCE(gomem_map);
 	int bad = 0, nid;
 
 	for_each_online_node(nid) {
-		unsigned long pa = PFN_PHYS(node_start_pfn(nid)) & ~(step - 1);
 		unsigned long end = PFN_PHYS(node_end_pfn(nid));
 
-		for (; pa < end; pa += step)
-			CHECK(READ_ONCE(gomem_map_l1[(pa >> GOMEM_PAGE_SHIFT) /
-						     (MAP_LEAF_LEN * MAP_L2_LEN)]),
-			      "node %d: no page-map middle table for %#lx", nid, pa);
+		CHECK(end <= top->limit, "node %d ends at %#lx, the page map covers %#lx", nid,
+		      end, top->limit);
 	}
+	CHECK(IS_ALIGNED(top->limit, 1UL << MAP_LEAF_SHIFT), "page map limit %#lx", top->limit);
 	return bad;
 }
 
@@ -146,8 +149,8 @@ static int check_heap(void)
 						    GOMEM_PAGE_SIZE)) == s,
 				      "free run's last page not mapped to it");
 			} else {
-				CHECK(s->state == MSPAN_SMALL || s->state == MSPAN_LARGE ||
-				      s->state == MSPAN_FREEING,
+				CHECK(s->state == MSPAN_SMALL || s->state == MSPAN_TINY ||
+				      s->state == MSPAN_LARGE || s->state == MSPAN_FREEING,
 				      "span in arena has state %u", s->state);
 				arena_inuse += s->npages;
 			}
@@ -215,7 +218,7 @@ static int check_local_caches(void)
 				CHECK(test_bit(idx, s->alloc_bits),
 				      "cache class %u holds an object not allocated", sc);
 				if (sc != GOMEM_TINY_SPANCLASS)
-					CHECK(!test_bit(idx, s->live_bits),
+					CHECK(!gomem_live_test(s, idx),
 					      "cache class %u holds a live object", sc);
 			}
 		}
@@ -252,7 +255,7 @@ static int check_objects(void)
 				for (idx = 0; idx < s->nelems; idx++)
 					bad += gomem_debug_check_slot((void *)(s->base +
 						(unsigned long)idx * s->elemsize), s, s->elemsize,
-						test_bit(idx, s->live_bits));
+						gomem_live_test(s, idx));
 		raw_spin_unlock_irqrestore(&mc->lock, flags);
 	}
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);

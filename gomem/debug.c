@@ -208,7 +208,7 @@ static struct gomem_trailer *trailer_at(const void *p, struct mspan *s, void **o
 	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
 	unsigned int idx;
 
-	if (state == MSPAN_SMALL && s->spanclass != GOMEM_TINY_SPANCLASS) {
+	if (state == MSPAN_SMALL) {
 		idx = gomem_obj_index(s, (unsigned long)p);
 		if (idx >= s->nelems)
 			return NULL;
@@ -487,10 +487,11 @@ static void report_leaks(struct module *mod)
 		raw_spin_lock_irqsave(&mc->lock, flags);
 		for (i = 0; i < ARRAY_SIZE(lists); i++)
 			list_for_each_entry(s, lists[i], node)
-				for_each_set_bit(idx, s->live_bits, s->nelems)
-					note_leak(l, (void *)(s->base +
-						  (unsigned long)idx * s->elemsize), s->elemsize,
-						  mod);
+				for (idx = 0; idx < s->nelems; idx++)
+					if (gomem_live_test(s, idx))
+						note_leak(l, (void *)(s->base +
+							  (unsigned long)idx * s->elemsize),
+							  s->elemsize, mod);
 		raw_spin_unlock_irqrestore(&mc->lock, flags);
 	}
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);

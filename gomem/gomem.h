@@ -22,6 +22,8 @@ void *gomem_zalloc(size_t size, gfp_t gfp) __malloc;
 void gomem_free(const void *ptr);
 size_t gomem_usable_size(const void *ptr);
 void *gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp);
+int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs);
+void gomem_free_bulk(size_t n, void **ptrs);
 
 /**
  * struct gomem_class_stats - counters of one size class

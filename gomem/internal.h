@@ -80,6 +80,7 @@ enum mspan_state {
 	MSPAN_DEAD,	/* struct unused (in a fixalloc pool) */
 	MSPAN_FREE,	/* a free run of pages in the mheap */
 	MSPAN_SMALL,	/* objects of one size class, owned by an mcentral */
+	MSPAN_TINY,	/* 16-byte tiny blocks (GOMEM_TINY_SPANCLASS), owned by an mcentral */
 	MSPAN_LARGE,	/* one large object */
 	MSPAN_FREEING,	/* a large span claimed by gomem_free(), on its way to the mheap */
 };
@@ -89,10 +90,17 @@ struct gomem_arena;
 /*
  * struct mspan - a run of gomem pages.
  *
+ * Laid out for the fast paths: the first cache line holds what a free reads
+ * and nobody writes while the span is in use; the mcentral's allocation
+ * state (written at refill and flush) has a line of its own; the live bytes
+ * start on a line of their own, at a fixed offset (a free's store needs no
+ * pointer). The structure is cache-line aligned: no two share a line.
+ *
  * Invariants (checked by gomem_check_heap()):
  *   alloc_count == popcount(alloc_bits)
- *   live objects == popcount(live_bits) <= alloc_count (small spans)
- *   an object is in a per-CPU cache iff its alloc bit is set and its live bit clear
+ *   live objects == the live bytes set, each of an object whose alloc bit
+ *   is set (small spans)
+ *   an object is in a per-CPU cache iff its alloc bit is set and its live byte clear
  *   for every page p of an in-use span, page_map[p] == span;
  *   for a free run, page_map[first] == page_map[last] == run, interior pages NULL.
  */
@@ -111,26 +119,15 @@ struct mspan {
 	unsigned int npages;		/* gomem pages */
 	u8 spanclass;			/* size class, or GOMEM_TINY_SPANCLASS; 0 for large */
 	u8 pool;			/* fixalloc pool this struct came from */
-	u8 list;			/* mcentral list it is on (mcentral.lock) */
 	u16 nelems;			/* objects in the span */
 	u32 elemsize;			/* object size */
-	u32 divmagic;			/* (off * divmagic) >> 32 == off / elemsize */
+	/*
+	 * ceil(2^32 / elemsize), Go's divMagic: for an offset off inside the
+	 * span, (off * divmagic) >> 32 == off / elemsize, and the low 32 bits
+	 * of the product are below divmagic iff elemsize divides off.
+	 */
+	u32 divmagic;
 	struct gomem_arena *arena;	/* arena holding the pages */
-	union {
-		/* mcentral list (its lock) or free list (mheap.lock) */
-		struct list_head node;
-		/* off every list: back to the pool after a grace period (span_free()) */
-		struct rcu_head rcu;
-	};
-
-	/* Go's allocation state: mcentral.lock of spanclass. */
-	u16 freeindex;			/* objects below are not looked at by refill */
-	u16 alloc_count;		/* objects handed out of the span */
-	u64 alloc_cache;		/* ~alloc_bits from freeindex, for ctz */
-	unsigned long *alloc_bits;	/* 1: handed out (to a caller or an mcache) */
-
-	/* 1: held by a caller. Atomic bitops from any CPU, no lock. */
-	unsigned long *live_bits;
 	/*
 	 * Tiny spans: one mask per 16-byte block (atomics, no lock), set at
 	 * carving and kept until the structure goes back to its pool after a
@@ -139,7 +136,28 @@ struct mspan {
 	 */
 	atomic_t *tiny_masks;
 	struct mspan *spare;
-	unsigned long bits[];		/* storage of alloc_bits and live_bits */
+
+	/* Go's allocation state: mcentral.lock of spanclass. */
+	union {
+		/* mcentral list (its lock) or free list (mheap.lock) */
+		struct list_head node ____cacheline_aligned_in_smp;
+		/* off every list: back to the pool after a grace period (span_free()) */
+		struct rcu_head rcu;
+	};
+	u8 list;			/* mcentral list it is on (mcentral.lock) */
+	u16 freeindex;			/* objects below are not looked at by refill */
+	u16 alloc_count;		/* objects handed out of the span */
+	u64 alloc_cache;		/* ~alloc_bits from freeindex, for ctz */
+	unsigned long *alloc_bits;	/* 1: handed out (to a caller or an mcache) */
+
+	/*
+	 * 1: held by a caller (small spans; a byte per object, room for
+	 * 64 * longs objects, followed by the alloc bits). Set by the
+	 * allocation that hands the object out (a plain store: nobody else
+	 * may touch an object in a cache); cleared by the free that claims
+	 * it, with one xchg from any CPU, no lock.
+	 */
+	u8 live[] ____cacheline_aligned_in_smp;
 };
 
 /*
@@ -169,6 +187,9 @@ struct mcache_class {
 	u16 cap;			/* room in objs[]; set at load */
 	u16 batch;			/* objects moved per refill or flush; set at load */
 	struct gomem_cobj *objs;	/* points into mcache.pool; set at load */
+	/* This context's counters of the class (cls[0]: large objects), summed on read. */
+	u64 mallocs;
+	u64 frees;
 };
 
 /*
@@ -184,9 +205,7 @@ struct mcache {
 	atomic_t *tiny_mask;		/* its mask */
 	struct mspan *tiny_span;	/* its span */
 	unsigned int tiny_offset;	/* next free byte in the block */
-	/* Counters of this context, summed on read. */
-	u64 mallocs[GOMEM_NUM_SPANCLASSES];
-	u64 frees[GOMEM_NUM_SPANCLASSES];
+	/* Counters of this context, summed on read (the classes' are in cls[]). */
 	u64 tiny_allocs;
 	u64 tiny_frees;
 	u64 tiny_alloc_bytes;
@@ -468,23 +487,29 @@ unsigned int gomem_debug_mode(void);
 size_t gomem_debug_overhead(void);
 int gomem_debug_owner(const void *ptr, enum gomem_track_kind kind, struct gomem_track *t);
 
-/* === The page map (mheap.c, layer 4): gomem page -> span, three levels === */
+/* === The page map (mheap.c, layer 4): gomem page -> span, two levels === */
 
 #define MAP_LEAF_BITS		9
-#define MAP_L2_BITS		12
 #define MAP_LEAF_LEN		BIT(MAP_LEAF_BITS)
-#define MAP_L2_LEN		BIT(MAP_L2_BITS)
+/* Bytes of direct map one leaf covers: 4 MiB. */
+#define MAP_LEAF_SHIFT		(GOMEM_PAGE_SHIFT + MAP_LEAF_BITS)
 
 struct map_leaf {
 	struct mspan *span[MAP_LEAF_LEN];	/* mheap.lock to write; read lock-free */
 };
 
-struct map_l2 {
-	struct map_leaf *leaf[MAP_L2_LEN];	/* set once, by cmpxchg */
+/*
+ * struct map_top - the page map's first level: a leaf per 4 MiB of the
+ * direct map, up to the end of memory. Replaced by a larger copy when memory
+ * is hot-added beyond it; the tables replaced stay until exit (mheap.c).
+ */
+struct map_top {
+	/* Direct-map offsets below are covered, a leaf each 4 MiB; constant. */
+	unsigned long limit;
+	struct map_leaf *leaf[];	/* set once, under mheap.lock; read lock-free */
 };
 
-extern struct map_l2 **gomem_map_l1;
-extern unsigned long gomem_map_limit;
+extern struct map_top *gomem_map;	/* replaced under mheap.lock, read with READ_ONCE() */
 
 /**
  * gomem_span_of() - find the span holding an address
@@ -502,19 +527,15 @@ extern unsigned long gomem_map_limit;
 static __always_inline struct mspan *gomem_span_of(const void *p)
 {
 	unsigned long off = (unsigned long)p - PAGE_OFFSET;
-	unsigned long key = off >> GOMEM_PAGE_SHIFT;
+	struct map_top *top = READ_ONCE(gomem_map);
 	struct map_leaf *leaf;
-	struct map_l2 *l2;
 
-	if (unlikely(off >= gomem_map_limit))
+	if (unlikely(off >= top->limit))
 		return NULL;
-	l2 = READ_ONCE(gomem_map_l1[key >> (MAP_LEAF_BITS + MAP_L2_BITS)]);
-	if (unlikely(!l2))
-		return NULL;
-	leaf = READ_ONCE(l2->leaf[(key >> MAP_LEAF_BITS) & (MAP_L2_LEN - 1)]);
+	leaf = READ_ONCE(top->leaf[off >> MAP_LEAF_SHIFT]);
 	if (unlikely(!leaf))
 		return NULL;
-	return READ_ONCE(leaf->span[key & (MAP_LEAF_LEN - 1)]);
+	return READ_ONCE(leaf->span[(off >> GOMEM_PAGE_SHIFT) & (MAP_LEAF_LEN - 1)]);
 }
 
 /* A span's state word (mspan.state_gen): its state and generation. */
@@ -558,25 +579,88 @@ static __always_inline unsigned int gomem_obj_index(const struct mspan *s, unsig
 	return (unsigned int)(((u64)(p - s->base) * s->divmagic) >> 32);
 }
 
+/*
+ * Whether @p, an address in small span @s's pages, starts one of its
+ * objects; its index in *@idx. One multiply: the product's high half is the
+ * index and its low half is below divmagic iff the offset is a multiple of
+ * the object size (exact for every offset of every class's span, which
+ * scripts/mksizeclasses.py checks).
+ */
+static __always_inline bool gomem_obj_start(const struct mspan *s, unsigned long p,
+					    unsigned int *idx)
+{
+	u64 prod = (u64)(p - s->base) * s->divmagic;
+
+	*idx = prod >> 32;
+	return (u32)prod < s->divmagic && *idx < s->nelems;
+}
+
+/* Mark object @idx of @s held by a caller: the allocation's plain store. */
+static __always_inline void gomem_live_set(struct mspan *s, unsigned int idx)
+{
+	WRITE_ONCE(s->live[idx], 1);
+}
+
+/* Claim object @idx of @s for a free: true for the one free that found it live. */
+static __always_inline bool gomem_live_claim(struct mspan *s, unsigned int idx)
+{
+	return xchg(&s->live[idx], 0);
+}
+
+/* Whether object @idx of @s is held by a caller (a racy read outside the claim). */
+static __always_inline bool gomem_live_test(const struct mspan *s, unsigned int idx)
+{
+	return READ_ONCE(s->live[idx]);
+}
+
 /* === Per-CPU cache access (mcache.c's caches; malloc.c's fast paths) === */
+
+/*
+ * The preempt-count bits that select a cache other than the task one, with
+ * NMI's: the fast paths test them all at once, in the count read once. On
+ * PREEMPT_RT a softirq runs in a task and its serving bit is the task's.
+ */
+#ifdef CONFIG_PREEMPT_RT
+#define GOMEM_CTX_BITS		(NMI_MASK | HARDIRQ_MASK)
+#else
+#define GOMEM_CTX_BITS		(NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET)
+#endif
+
+/* The context of preempt count @pc, outside NMI. */
+static __always_inline unsigned int gomem_ctx_of(unsigned int pc)
+{
+	unsigned int ctx = GOMEM_CTX_TASK;
+
+	if (unlikely(pc & GOMEM_CTX_BITS)) {
+		if (pc & HARDIRQ_MASK)
+			ctx = GOMEM_CTX_HARDIRQ;
+		else if (pc & SOFTIRQ_OFFSET)
+			ctx = GOMEM_CTX_SOFTIRQ;
+	}
+	if (IS_ENABLED(CONFIG_PREEMPT_RT) && ctx == GOMEM_CTX_TASK && in_serving_softirq())
+		ctx = GOMEM_CTX_SOFTIRQ;
+	return ctx;
+}
+
+/* The cache of this CPU for preempt count @pc, read before preemption went off. */
+static __always_inline struct mcache *gomem_mcache_of(unsigned int pc)
+{
+	return this_cpu_read(gomem_pcpu.ctx[gomem_ctx_of(pc)]);
+}
 
 /* The cache of this CPU for the current context. Preemption must be off. */
 static __always_inline struct mcache *gomem_mcache_current(void)
 {
-	unsigned int ctx = GOMEM_CTX_TASK;
-
-	if (in_hardirq())
-		ctx = GOMEM_CTX_HARDIRQ;
-	else if (in_serving_softirq())
-		ctx = GOMEM_CTX_SOFTIRQ;
-	return this_cpu_read(gomem_pcpu.ctx[ctx]);
+	return gomem_mcache_of(preempt_count());
 }
 
 /* Disable preemption and return the current cache; undo with preempt_enable(). */
 static __always_inline struct mcache *gomem_mcache_get(void)
 {
+	unsigned int pc = preempt_count();
+
 	preempt_disable();
-	return gomem_mcache_current();
+	return gomem_mcache_of(pc);
 }
 
 #endif /* _GOMEM_INTERNAL_H */

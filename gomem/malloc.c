@@ -77,28 +77,70 @@ static u64 gomem_zerobase;
 /* === Small objects === */
 
 /*
- * The small-object fast path: pop the cache, mark the object live.
- * Runs with preemption disabled; no lock, no atomic on the cache, one
- * atomic bit set on the object's span. One exit into gomem_refill().
+ * Pop an object of class @sc from @cc, a class of cache @c, which holds one,
+ * and mark it live (a plain store: nothing else may touch an object in a
+ * cache); then enable preemption.
  */
-static __always_inline void *gomem_small_alloc(unsigned int sc, gfp_t gfp)
+static __always_inline void *gomem_small_pop(struct mcache_class *cc)
 {
-	struct mcache *c = gomem_mcache_get();
-	struct mcache_class *cc = &c->cls[sc];
 	struct gomem_cobj *e;
+	struct mspan *s;
 	void *obj;
 
-	if (unlikely(!cc->count)) {
+	cc->mallocs++;
+	e = cc->objs + --cc->count;
+	obj = e->obj;
+	s = e->span;
+	gomem_live_set(s, gomem_obj_index(s, (unsigned long)obj));
+	preempt_enable();
+	return obj;
+}
+
+/*
+ * A small object from the cache of context @ctx, refilled if empty: the
+ * debug mode's allocation and the fast path's slow half. Entered with
+ * preemption disabled, returns with it enabled.
+ */
+static __always_inline void *gomem_small_get(unsigned int sc, gfp_t gfp, unsigned int ctx)
+{
+	struct mcache *c = this_cpu_read(gomem_pcpu.ctx[ctx]);
+
+	if (unlikely(!c->cls[sc].count)) {
 		c = gomem_refill(sc, gfp);
 		if (!c)
 			return NULL;
-		cc = &c->cls[sc];
 	}
-	e = &cc->objs[--cc->count];
-	obj = e->obj;
-	set_bit(gomem_obj_index(e->span, (unsigned long)obj), e->span->live_bits);
-	c->mallocs[sc]++;
-	preempt_enable();
+	return gomem_small_pop(&c->cls[sc]);
+}
+
+/* The fast path's slow half: a refill, or an object to zero. Preemption disabled. */
+static noinline void *gomem_small_alloc_slow(unsigned int sc, gfp_t gfp, unsigned int ctx)
+{
+	void *obj = gomem_small_get(sc, gfp, ctx);
+
+	if (obj && want_init_on_alloc(gfp))
+		memset(obj, 0, gomem_class_to_size[sc]);
+	kmemleak_alloc(obj, gomem_class_to_size[sc], 1, gfp);
+	return obj;
+}
+
+/*
+ * The small-object fast path: pop the cache of context @ctx, mark the
+ * object live. No lock, no atomic; preemption disabled around the cache.
+ * One exit, into gomem_small_alloc_slow(), which nothing follows: the fast
+ * path keeps no value live across a call.
+ */
+static __always_inline void *gomem_small_alloc(unsigned int sc, gfp_t gfp, unsigned int ctx)
+{
+	struct mcache_class *cc;
+	void *obj;
+
+	preempt_disable();
+	cc = &this_cpu_read(gomem_pcpu.ctx[ctx])->cls[sc];
+	if (unlikely(!cc->count || want_init_on_alloc(gfp)))
+		return gomem_small_alloc_slow(sc, gfp, ctx);
+	obj = gomem_small_pop(cc);
+	kmemleak_alloc(obj, gomem_class_to_size[sc], 1, gfp);
 	return obj;
 }
 
@@ -186,9 +228,8 @@ static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp)
 }
 
 /* The tiny fast path: bump the offset in the current block, record the object. */
-static __always_inline void *gomem_tiny_alloc(size_t size, gfp_t gfp)
+static __always_inline void *gomem_tiny_bump(size_t size, gfp_t gfp, struct mcache *c)
 {
-	struct mcache *c = gomem_mcache_get();
 	unsigned int off = tiny_align(c->tiny_offset, size);
 	void *obj;
 
@@ -200,6 +241,32 @@ static __always_inline void *gomem_tiny_alloc(size_t size, gfp_t gfp)
 	c->tiny_allocs++;
 	c->tiny_alloc_bytes += size;
 	preempt_enable();
+	return obj;
+}
+
+/* A tiny object to zero (__GFP_ZERO, init_on_alloc). Preemption disabled. */
+static noinline void *gomem_tiny_alloc_zero(size_t size, gfp_t gfp, struct mcache *c)
+{
+	void *obj = gomem_tiny_bump(size, gfp, c);
+
+	if (obj)
+		memset(obj, 0, size);
+	kmemleak_alloc(obj, size, 1, gfp);
+	return obj;
+}
+
+/* The tiny allocator's entry, from the cache of context @ctx. */
+static __always_inline void *gomem_tiny_alloc(size_t size, gfp_t gfp, unsigned int ctx)
+{
+	struct mcache *c;
+	void *obj;
+
+	preempt_disable();
+	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
+	if (unlikely(want_init_on_alloc(gfp)))
+		return gomem_tiny_alloc_zero(size, gfp, c);
+	obj = gomem_tiny_bump(size, gfp, c);
+	kmemleak_alloc(obj, size, 1, gfp);
 	return obj;
 }
 
@@ -270,7 +337,8 @@ static void gomem_tiny_free(struct mspan *s, const void *p, unsigned long caller
 
 /* === Large objects === */
 
-static noinline void *gomem_large_alloc(size_t size, gfp_t gfp)
+/* A large object of whole gomem pages from the mheap (the debug mode's too). */
+static noinline void *gomem_large_get(size_t size, gfp_t gfp)
 {
 	unsigned long npages;
 	struct mcache *c;
@@ -283,10 +351,22 @@ static noinline void *gomem_large_alloc(size_t size, gfp_t gfp)
 	if (!s)
 		return NULL;
 	c = gomem_mcache_get();
-	c->mallocs[0]++;
+	c->cls[0].mallocs++;
 	c->large_alloc_bytes += npages << GOMEM_PAGE_SHIFT;
 	preempt_enable();
 	return (void *)s->base;
+}
+
+/* gomem_alloc() of a large object: whole pages, zeroed as @gfp says. */
+static noinline void *gomem_large_alloc(size_t size, gfp_t gfp)
+{
+	void *obj = gomem_large_get(size, gfp);
+	size_t usable = round_up(size, GOMEM_PAGE_SIZE);
+
+	if (obj && want_init_on_alloc(gfp))
+		memset(obj, 0, usable);
+	kmemleak_alloc(obj, usable, 1, gfp);
+	return obj;
 }
 
 /*
@@ -316,7 +396,7 @@ static void gomem_large_free(struct mspan *s, const void *p, unsigned long calle
 	}
 	bytes = (size_t)s->npages << GOMEM_PAGE_SHIFT;
 	c = gomem_mcache_current();
-	c->frees[0]++;
+	c->cls[0].frees++;
 	c->large_free_bytes += bytes;
 	preempt_enable();
 	/* Claimed: the red zone is checked while the pages are still ours. */
@@ -365,24 +445,38 @@ EXPORT_SYMBOL_NS_GPL(gomem_set_race_hook, GOMEM_INTERNAL);
 /* === The interface === */
 
 /*
- * The small-object free fast path's end: push @ptr on the current cache.
+ * The small-object free fast path's end: push @ptr on the cache of context @ctx.
  * Preemption is disabled; the caller enables it.
  */
-static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr)
+static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr, unsigned int ctx)
 {
 	struct mcache_class *cc;
+	struct gomem_cobj *e;
 	struct mcache *c;
 	unsigned int sc;
 
 	sc = s->spanclass;
-	c = gomem_mcache_current();
+	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
 	cc = &c->cls[sc];
 	if (unlikely(cc->count == cc->cap))
 		gomem_mcache_flush(c, sc, cc->batch);
-	cc->objs[cc->count].obj = (void *)ptr;
-	cc->objs[cc->count].span = s;
-	cc->count++;
-	c->frees[sc]++;
+	cc->frees++;
+	e = &cc->objs[cc->count++];
+	e->obj = (void *)ptr;
+	e->span = s;
+}
+
+/*
+ * The end of a free whose cache class is full, or that wipes the object
+ * (init_on_free): out of line, so that the fast path keeps nothing live
+ * across a call. Preemption is disabled; enabled on return.
+ */
+static noinline void gomem_free_finish(struct mspan *s, const void *ptr, unsigned int ctx)
+{
+	if (want_init_on_free())
+		memset((void *)ptr, 0, s->elemsize);
+	gomem_cache_push(s, ptr, ctx);
+	preempt_enable();
 }
 
 /*
@@ -412,10 +506,11 @@ static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long ca
 	if (full <= GOMEM_MAX_SMALL_SIZE) {
 		unsigned int sc = gomem_size_to_class(full);
 
-		obj = gomem_small_alloc(sc, gfp);
+		preempt_disable();
+		obj = gomem_small_get(sc, gfp, gomem_ctx_of(preempt_count()));
 		slot = gomem_class_to_size[sc];
 	} else {
-		obj = gomem_large_alloc(full, gfp);
+		obj = gomem_large_get(full, gfp);
 		slot = round_up(full, GOMEM_PAGE_SIZE);
 	}
 	if (obj) {
@@ -427,41 +522,58 @@ static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long ca
 	return obj;
 }
 
-/* gomem_alloc() with the call site to record. */
-static __always_inline void *gomem_alloc_at(size_t size, gfp_t gfp, unsigned long caller)
+/* gomem_alloc() in context @ctx (not NMI), past the debug-mode test. */
+static __always_inline void *gomem_alloc_in(size_t size, gfp_t gfp, unsigned int ctx)
 {
-	size_t usable;
-	void *obj;
-
-	if (static_branch_unlikely(&gomem_debug_key))
-		return gomem_alloc_debug(size, gfp, caller);
-	if (unlikely(in_nmi())) {
-		gomem_report(GOMEM_ERR_NMI, NULL, NULL, caller, 0);
-		return NULL;
-	}
 	if (unlikely(gfp & GOMEM_GFP_REFUSED))
 		return NULL;
 	might_alloc(gfp);
 	if (likely(size <= GOMEM_MAX_SMALL_SIZE)) {
 		if (unlikely(!size))
 			return &gomem_zerobase;
-		if (size < GOMEM_TINY_SIZE && gomem_tiny_enabled) {
-			obj = gomem_tiny_alloc(size, gfp);
-			usable = size;
-		} else {
-			unsigned int sc = gomem_size_to_class(size);
-
-			obj = gomem_small_alloc(sc, gfp);
-			usable = gomem_class_to_size[sc];
-		}
-	} else {
-		obj = gomem_large_alloc(size, gfp);
-		usable = round_up(size, GOMEM_PAGE_SIZE);
+		if (size < GOMEM_TINY_SIZE && gomem_tiny_enabled)
+			return gomem_tiny_alloc(size, gfp, ctx);
+		return gomem_small_alloc(gomem_size_to_class(size), gfp, ctx);
 	}
-	if (obj && want_init_on_alloc(gfp))
-		memset(obj, 0, usable);
-	kmemleak_alloc(obj, usable, 1, gfp);
-	return obj;
+	return gomem_large_alloc(size, gfp);
+}
+
+/* gomem_alloc() outside task context: an interrupt's cache, or NMI's refusal. */
+static noinline void *gomem_alloc_ctx(size_t size, gfp_t gfp, unsigned long caller,
+				      unsigned int pc)
+{
+	if (pc & NMI_MASK) {
+		gomem_report(GOMEM_ERR_NMI, NULL, NULL, caller, 0);
+		return NULL;
+	}
+	return gomem_alloc_in(size, gfp, gomem_ctx_of(pc));
+}
+
+/*
+ * Whether preempt count @pc is not plain task context: NMI, hard or soft
+ * interrupt. One test of the count read once (on PREEMPT_RT, also the
+ * task's softirq state).
+ */
+static __always_inline bool gomem_not_task(unsigned int pc)
+{
+	return unlikely(pc & GOMEM_CTX_BITS) ||
+	       (IS_ENABLED(CONFIG_PREEMPT_RT) && in_serving_softirq());
+}
+
+/*
+ * gomem_alloc() with the call site to record. Task context, the common
+ * case, is a copy of its own with the task cache chosen at compile time.
+ */
+static __always_inline void *gomem_alloc_at(size_t size, gfp_t gfp, unsigned long caller)
+{
+	unsigned int pc;
+
+	if (static_branch_unlikely(&gomem_debug_key))
+		return gomem_alloc_debug(size, gfp, caller);
+	pc = preempt_count();
+	if (gomem_not_task(pc))
+		return gomem_alloc_ctx(size, gfp, caller, pc);
+	return gomem_alloc_in(size, gfp, GOMEM_CTX_TASK);
 }
 
 /* The same, out of line, for gomem_zalloc() and gomem_realloc(). */
@@ -518,20 +630,27 @@ void *gomem_zalloc(size_t size, gfp_t gfp)
 EXPORT_SYMBOL_GPL(gomem_zalloc);
 
 /*
- * Free of anything but a small object of a size class. Entered with
- * preemption disabled (an RCU read-side section since the page-map lookup),
- * returns with it enabled.
+ * Free of anything but a small object of a size class: NULL and the zero-size
+ * address (ignored), NMI (refused), tiny and large objects, bad pointers.
+ * Entered with preemption disabled (an RCU read-side section since the
+ * page-map lookup), returns with it enabled.
  */
 static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned long caller)
 {
 	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
 
-	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS)
+	if (ZERO_OR_NULL_PTR(p) || p == &gomem_zerobase) {
+		preempt_enable();
+	} else if (in_nmi()) {
+		preempt_enable();
+		gomem_report(GOMEM_ERR_NMI, p, NULL, caller, 0);
+	} else if (state == MSPAN_TINY) {
 		gomem_tiny_free(s, p, caller);
-	else if (state == MSPAN_LARGE)
+	} else if (state == MSPAN_LARGE) {
 		gomem_large_free(s, p, caller);
-	else
+	} else {
 		gomem_free_report(GOMEM_ERR_INVALID_FREE, p, s, caller);
+	}
 }
 
 /*
@@ -542,7 +661,6 @@ static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned lo
  */
 static noinline void gomem_free_debug(const void *ptr, unsigned long caller)
 {
-	unsigned long off;
 	struct mspan *s;
 	unsigned int idx;
 	size_t slot;
@@ -558,33 +676,31 @@ static noinline void gomem_free_debug(const void *ptr, unsigned long caller)
 	rcu_read_lock();
 	s = gomem_span_of(ptr);
 	state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
-	if (state != MSPAN_SMALL || s->spanclass == GOMEM_TINY_SPANCLASS) {
+	if (state != MSPAN_SMALL) {
 		/* Large objects: gomem_large_free() checks them once claimed. */
 		preempt_disable();
 		gomem_free_slow(ptr, s, caller);
 		goto out;
 	}
-	off = (unsigned long)ptr - s->base;
-	idx = gomem_obj_index(s, (unsigned long)ptr);
-	if (idx >= s->nelems || (unsigned long)idx * s->elemsize != off) {
+	if (!gomem_obj_start(s, (unsigned long)ptr, &idx)) {
 		gomem_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller, 0);
 		goto out;
 	}
-	if (!test_bit(idx, s->live_bits)) {
+	if (!gomem_live_test(s, idx)) {
 		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
 		goto out;
 	}
 	slot = s->elemsize;
 	gomem_debug_check_live((void *)ptr, s, slot, caller);
 	gomem_race_window(ptr);
-	if (!test_and_clear_bit(idx, s->live_bits)) {	/* lost a race with another free */
+	if (!gomem_live_claim(s, idx)) {	/* lost a race with another free */
 		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
 		goto out;
 	}
 	kmemleak_free(ptr);
 	gomem_debug_release((void *)ptr, slot, caller);
 	preempt_disable();
-	gomem_cache_push(s, ptr);
+	gomem_cache_push(s, ptr, gomem_ctx_of(preempt_count()));
 	preempt_enable();
 out:
 	rcu_read_unlock();
@@ -592,51 +708,84 @@ out:
 }
 
 /*
- * gomem_free() with the call site to report. From the page-map lookup to the
- * claim (the live bit cleared), preemption is disabled: an RCU read-side
- * section, so the span structure found cannot go back to its pool and be
- * reused meanwhile (span_free() in mheap.c waits for a grace period). The
- * same preempt_disable() covers the push on the cache.
+ * gomem_free() in context @ctx, past the debug-mode test. From the page-map
+ * lookup to the claim (the live byte cleared), preemption is disabled: an
+ * RCU read-side section, so the span structure found cannot go back to its
+ * pool and be reused meanwhile (span_free() in mheap.c waits for a grace
+ * period). The same preempt_disable() covers the push on the cache. NULL,
+ * the zero-size address and every other address outside gomem's spans find
+ * no span in the page map and leave through gomem_free_slow().
  */
+static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
+					  unsigned int ctx)
+{
+	struct mcache_class *cc;
+	struct gomem_cobj *e;
+	unsigned int idx, n;
+	struct mcache *c;
+	struct mspan *s;
+
+	preempt_disable();
+	s = gomem_span_of(ptr);
+	if (unlikely(!s || READ_ONCE(s->state) != MSPAN_SMALL)) {
+		gomem_free_slow(ptr, s, caller);
+		return;
+	}
+	if (unlikely(!gomem_obj_start(s, (unsigned long)ptr, &idx))) {
+		gomem_free_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller);
+		return;
+	}
+	gomem_race_window(ptr);
+	if (unlikely(!gomem_live_claim(s, idx))) {
+		gomem_free_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller);
+		return;
+	}
+	kmemleak_free(ptr);
+	if (unlikely(want_init_on_free())) {
+		gomem_free_finish(s, ptr, ctx);
+		return;
+	}
+	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
+	cc = &c->cls[s->spanclass];
+	n = cc->count;
+	if (unlikely(n == cc->cap)) {
+		gomem_free_finish(s, ptr, ctx);
+		return;
+	}
+	cc->frees++;
+	cc->count = n + 1;
+	e = cc->objs + n;
+	e->obj = (void *)ptr;
+	e->span = s;
+	preempt_enable();
+}
+
+/* gomem_free() outside task context: an interrupt's cache, or NMI's refusal. */
+static noinline void gomem_free_ctx(const void *ptr, unsigned long caller, unsigned int pc)
+{
+	if (pc & NMI_MASK) {
+		if (!ZERO_OR_NULL_PTR(ptr) && ptr != &gomem_zerobase)
+			gomem_report(GOMEM_ERR_NMI, ptr, NULL, caller, 0);
+		return;
+	}
+	gomem_free_in(ptr, caller, gomem_ctx_of(pc));
+}
+
+/* gomem_free() with the call site to report; task context has its own copy. */
 static __always_inline void gomem_free_at(const void *ptr, unsigned long caller)
 {
-	struct mspan *s;
-	unsigned long off;
-	unsigned int idx;
+	unsigned int pc;
 
 	if (static_branch_unlikely(&gomem_debug_key)) {
 		gomem_free_debug(ptr, caller);
 		return;
 	}
-	if (unlikely(ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase))
-		return;
-	if (unlikely(in_nmi())) {	/* an NMI may interrupt any of the caches */
-		gomem_report(GOMEM_ERR_NMI, ptr, NULL, caller, 0);
-		return;
-	}
-	preempt_disable();
-	s = gomem_span_of(ptr);
-	if (unlikely(!s || READ_ONCE(s->state) != MSPAN_SMALL ||
-		     s->spanclass == GOMEM_TINY_SPANCLASS)) {
-		gomem_free_slow(ptr, s, caller);
+	pc = preempt_count();
+	if (gomem_not_task(pc)) {
+		gomem_free_ctx(ptr, caller, pc);
 		return;
 	}
-	off = (unsigned long)ptr - s->base;
-	idx = gomem_obj_index(s, (unsigned long)ptr);
-	if (unlikely(idx >= s->nelems || (unsigned long)idx * s->elemsize != off)) {
-		gomem_free_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller);
-		return;
-	}
-	gomem_race_window(ptr);
-	if (unlikely(!test_and_clear_bit(idx, s->live_bits))) {
-		gomem_free_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller);
-		return;
-	}
-	kmemleak_free(ptr);
-	if (want_init_on_free())
-		memset((void *)ptr, 0, s->elemsize);
-	gomem_cache_push(s, ptr);
-	preempt_enable();
+	gomem_free_in(ptr, caller, GOMEM_CTX_TASK);
 }
 
 /* The same, out of line, for gomem_realloc(). */
@@ -664,6 +813,162 @@ void gomem_free(const void *ptr)
 }
 EXPORT_SYMBOL_GPL(gomem_free);
 
+/* === Bulk allocation and free === */
+
+/*
+ * Pop @n objects of class @sc into @ptrs from the task or interrupt cache of
+ * context @ctx, refilling it as often as needed. Entered with preemption
+ * disabled; returns with it enabled, and the objects taken so far (all of
+ * them, or fewer when a refill failed).
+ */
+static size_t gomem_bulk_pop(unsigned int sc, gfp_t gfp, unsigned int ctx, size_t n,
+			     void **ptrs)
+{
+	struct mcache *c = this_cpu_read(gomem_pcpu.ctx[ctx]);
+	struct mcache_class *cc = &c->cls[sc];
+	size_t i = 0;
+
+	for (;;) {
+		unsigned int k = min_t(size_t, cc->count, n - i), j;
+		struct gomem_cobj *e = cc->objs + cc->count;
+
+		for (j = 0; j < k; j++) {
+			struct mspan *s = (--e)->span;
+
+			ptrs[i + j] = e->obj;
+			gomem_live_set(s, gomem_obj_index(s, (unsigned long)e->obj));
+		}
+		cc->count -= k;
+		cc->mallocs += k;
+		i += k;
+		if (i == n)
+			break;
+		c = gomem_refill(sc, gfp);
+		if (!c)
+			return i;
+		cc = &c->cls[sc];
+	}
+	preempt_enable();
+	return n;
+}
+
+/**
+ * gomem_alloc_bulk() - allocate @n objects of one size at once
+ * @size: bytes of each object
+ * @gfp: allocation flags, as for gomem_alloc()
+ * @n: objects wanted
+ * @ptrs: room for @n pointers, filled with the objects
+ *
+ * As @n calls of gomem_alloc(), with the per-CPU cache entered once and
+ * refilled in batches, in the spirit of kmem_cache_alloc_bulk(): all or
+ * nothing. Sizes from 1 byte to 32 KiB come from their size class (objects
+ * under 16 bytes too: the tiny allocator packs only single allocations);
+ * size 0 gives the zero-size address, and larger sizes large objects, one
+ * at a time. Each object is freed with gomem_free() or gomem_free_bulk().
+ *
+ * Context: as gomem_alloc().
+ * Return: @n, with @ptrs filled; 0 when not every object could be had,
+ * with nothing allocated and @ptrs' contents undefined.
+ */
+int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
+{
+	unsigned long caller = _RET_IP_;
+	unsigned int pc = preempt_count(), sc;
+	size_t i;
+
+	if (unlikely(!n || n > INT_MAX))
+		return 0;
+	if (static_branch_unlikely(&gomem_debug_key) || (pc & NMI_MASK) ||
+	    (gfp & GOMEM_GFP_REFUSED) || !size || size > GOMEM_MAX_SMALL_SIZE) {
+		for (i = 0; i < n; i++) {
+			ptrs[i] = gomem_alloc_from(size, gfp, caller);
+			if (!ptrs[i]) {
+				gomem_free_bulk(i, ptrs);
+				return 0;
+			}
+		}
+		return n;
+	}
+	might_alloc(gfp);
+	sc = gomem_size_to_class(size);
+	preempt_disable();
+	i = gomem_bulk_pop(sc, gfp, gomem_ctx_of(pc), n, ptrs);
+	if (unlikely(i < n)) {
+		gomem_free_bulk(i, ptrs);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (want_init_on_alloc(gfp))
+			memset(ptrs[i], 0, gomem_class_to_size[sc]);
+		kmemleak_alloc(ptrs[i], gomem_class_to_size[sc], 1, gfp);
+	}
+	return n;
+}
+EXPORT_SYMBOL_GPL(gomem_alloc_bulk);
+
+/**
+ * gomem_free_bulk() - free @n objects at once
+ * @n: how many
+ * @ptrs: the objects, each as gomem_free() takes it
+ *
+ * As @n calls of gomem_free(), of any sizes and in any order, with the
+ * per-CPU cache entered once for the small objects of size classes; every
+ * bad pointer among them is reported and skipped as gomem_free() does.
+ *
+ * Context: as gomem_free().
+ */
+void gomem_free_bulk(size_t n, void **ptrs)
+{
+	unsigned long caller = _RET_IP_;
+	unsigned int pc = preempt_count(), ctx;
+	size_t i;
+
+	if (static_branch_unlikely(&gomem_debug_key) || (pc & NMI_MASK)) {
+		for (i = 0; i < n; i++)
+			gomem_free_from(ptrs[i], caller);
+		return;
+	}
+	ctx = gomem_ctx_of(pc);
+	preempt_disable();
+	for (i = 0; i < n; i++) {
+		const void *ptr = ptrs[i];
+		struct mcache_class *cc;
+		struct mspan *s;
+		unsigned int idx;
+
+		s = gomem_span_of(ptr);
+		if (unlikely(!s || READ_ONCE(s->state) != MSPAN_SMALL)) {
+			gomem_free_slow(ptr, s, caller);
+			preempt_disable();
+			continue;
+		}
+		if (unlikely(!gomem_obj_start(s, (unsigned long)ptr, &idx))) {
+			gomem_free_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller);
+			preempt_disable();
+			continue;
+		}
+		gomem_race_window(ptr);
+		if (unlikely(!gomem_live_claim(s, idx))) {
+			gomem_free_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller);
+			preempt_disable();
+			continue;
+		}
+		kmemleak_free(ptr);
+		if (want_init_on_free())
+			memset((void *)ptr, 0, s->elemsize);
+		cc = &this_cpu_read(gomem_pcpu.ctx[ctx])->cls[s->spanclass];
+		if (unlikely(cc->count == cc->cap))
+			gomem_mcache_flush(this_cpu_read(gomem_pcpu.ctx[ctx]), s->spanclass,
+					   cc->batch);
+		cc->frees++;
+		cc->objs[cc->count].obj = (void *)ptr;
+		cc->objs[cc->count].span = s;
+		cc->count++;
+	}
+	preempt_enable();
+}
+EXPORT_SYMBOL_GPL(gomem_free_bulk);
+
 /*
  * Usable size of a live object; 0 (reported) if @ptr is not one. An RCU
  * read-side section keeps the span structure found what it was.
@@ -681,14 +986,11 @@ static size_t gomem_object_size(const void *ptr, unsigned long caller)
 	rcu_read_lock();
 	s = gomem_span_of(ptr);
 	state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
-	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS) {
+	if (state == MSPAN_TINY) {
 		size = tiny_check(s, ptr, &mask, &err);
 	} else if (state == MSPAN_SMALL) {
-		unsigned long off = (unsigned long)ptr - s->base;
-
-		idx = gomem_obj_index(s, (unsigned long)ptr);
-		if (idx < s->nelems && (unsigned long)idx * s->elemsize == off) {
-			if (test_bit(idx, s->live_bits))
+		if (gomem_obj_start(s, (unsigned long)ptr, &idx)) {
+			if (gomem_live_test(s, idx))
 				size = debug ? gomem_debug_size(ptr, s->elemsize) : s->elemsize;
 			else
 				err = GOMEM_ERR_DOUBLE_FREE;

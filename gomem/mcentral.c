@@ -143,15 +143,22 @@ static void span_sweep(struct mspan *s)
 	span_refill_alloc_cache(s, 0);
 }
 
-/* Move up to @n objects of partial span @s into @cc; a span left with none goes on full. */
+/*
+ * Move up to @n objects of partial span @s into @cc; a span left with none
+ * goes on full. Past @n, while @cc has room, the take goes on to the end of
+ * the cache line of live bytes it is in: objects whose live bytes share a
+ * line then start out in one cache, and two CPUs allocating and freeing
+ * their own objects do not write the same line.
+ */
 static unsigned int span_take_locked(struct mcentral *mc, struct mspan *s,
 				     struct mcache_class *cc, unsigned int n)
 	__must_hold(&mc->lock)
 {
-	unsigned int moved = 0;
+	unsigned int moved = 0, next = 0;
 
 	lockdep_assert_held(&mc->lock);
-	while (moved < n && s->alloc_count < s->nelems) {
+	while ((moved < n || (next % SMP_CACHE_BYTES && cc->count < cc->cap)) &&
+	       s->alloc_count < s->nelems) {
 		unsigned int idx = span_next_free_index(s);
 		unsigned long obj;
 
@@ -167,6 +174,7 @@ static unsigned int span_take_locked(struct mcentral *mc, struct mspan *s,
 		cc->objs[cc->count].span = s;
 		cc->count++;
 		moved++;
+		next = idx + 1;
 	}
 	if (s->alloc_count == s->nelems) {
 		list_move(&s->node, &mc->full);
@@ -209,7 +217,7 @@ unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsign
 /**
  * gomem_central_add_span() - give a fresh span to its mcentral and fill a cache from it
  * @sc: span class
- * @s: a span in state MSPAN_SMALL with no object handed out
+ * @s: a span in state MSPAN_SMALL or MSPAN_TINY with no object handed out
  * @cc: the cache's class stack, with room for @n more objects
  * @n: objects to move into @cc, at least 1
  *

@@ -6,16 +6,17 @@
  * Go's mheap takes address space from the OS in arenas and keeps a page map
  * (mheap_.spans, then heapArena.spans) from every page to its span. gomem
  * takes arenas with alloc_pages() (4 MiB when it can, the smallest order that
- * fits the span under fragmentation) and keeps a three-level table indexed by
+ * fits the span under fragmentation) and keeps a two-level table indexed by
  * the page's offset in the kernel's direct map:
  *
- *   key = (addr - PAGE_OFFSET) >> GOMEM_PAGE_SHIFT
- *   span = gomem_map_l1[key >> 21][(key >> 9) & 4095][key & 511]
+ *   off = addr - PAGE_OFFSET, below gomem_map->limit
+ *   span = gomem_map->leaf[off >> 22]->span[(off >> 13) & 511]
  *
- * Middle tables (32 KiB, one per 16 GiB of physical address space) are
- * allocated at load for all present memory and on memory hotplug, so no
- * atomic caller ever needs one; leaves (4 KiB) when an arena first needs
- * them. Both are freed only at module exit, so a lookup needs no lock and
+ * The first level has a leaf pointer per 4 MiB of the direct map up to the
+ * end of memory (8 bytes per 4 MiB: 48 KiB for 24 GiB), sized at load and
+ * replaced by a larger copy when memory is hot-added beyond it; leaves
+ * (4 KiB) are allocated when an arena first needs them. Both are freed only
+ * at module exit (a replaced first level too), so a lookup needs no lock and
  * no RCU: it can only ever see NULL or a span structure (span structures
  * also live until exit, in the pools). An address outside every arena
  * finds NULL, which is how gomem_free() tells a gomem pointer from any
@@ -56,12 +57,17 @@
 
 struct mheap gomem_heap;
 
-struct map_l2 **gomem_map_l1;		/* entries set once, by cmpxchg */
-unsigned long gomem_map_limit;		/* first direct-map offset not covered */
-static unsigned long map_l1_len;	/* entries of gomem_map_l1 */
-static atomic_long_t map_bytes;		/* bytes of middle tables and leaves */
+struct map_top *gomem_map;
+static atomic_long_t map_bytes;		/* bytes of first levels and leaves */
+/* First levels replaced by larger ones, freed at exit (map_memory_nb's callback; exit). */
+static struct map_top *map_old[16];
+static unsigned int map_nold;
 
-/* The pool for span structures with bitmaps for @nelems objects. */
+/*
+ * The pool for span structures with bitmaps for @nelems objects: pool
+ * GOMEM_POOL_SPAN1 + k has room for 64 << k objects, their live bytes then
+ * their alloc bits (span_pool_size()).
+ */
 static unsigned int span_pool(unsigned int nelems)
 {
 	unsigned int longs = BITS_TO_LONGS(nelems);
@@ -81,10 +87,8 @@ static struct mspan *span_alloc(unsigned int nelems, gfp_t gfp)
 	if (!s)
 		return NULL;
 	s->pool = pool;
-	if (longs) {
-		s->alloc_bits = s->bits;
-		s->live_bits = s->bits + longs;
-	}
+	if (longs)
+		s->alloc_bits = (unsigned long *)(s->live + longs * BITS_PER_LONG);
 	return s;
 }
 
@@ -130,80 +134,109 @@ static unsigned long map_key(unsigned long addr)
 	return (addr - PAGE_OFFSET) >> GOMEM_PAGE_SHIFT;
 }
 
-/*
- * The middle table of key @k, allocated if missing. A middle table is
- * 32 KiB (order 3): it is allocated at load for all present memory, on
- * memory hotplug for the new memory, and otherwise only by a caller that
- * may sleep; an atomic caller in a range without one gets NULL, and its
- * allocation fails cleanly.
- */
-static struct map_l2 *map_l2_get(unsigned long k, gfp_t gfp)
+/* Leaves of first level @top. */
+static unsigned long map_top_len(const struct map_top *top)
 {
-	struct map_l2 **l2p = &gomem_map_l1[k >> (MAP_LEAF_BITS + MAP_L2_BITS)];
-	struct map_l2 *l2 = READ_ONCE(*l2p);
-
-	if (l2 || !gfpflags_allow_blocking(gfp))
-		return l2;
-	l2 = (void *)__get_free_pages(gfp | __GFP_ZERO, get_order(sizeof(*l2)));
-	if (!l2)
-		return NULL;
-	if (cmpxchg(l2p, NULL, l2)) {
-		free_pages((unsigned long)l2, get_order(sizeof(*l2)));
-		return READ_ONCE(*l2p);
-	}
-	atomic_long_add(PAGE_SIZE << get_order(sizeof(*l2)), &map_bytes);
-	return l2;
+	return top->limit >> MAP_LEAF_SHIFT;
 }
 
-/* Allocate the middle tables for the direct map of pages [@pfn, @pfn + @nr). */
-static int map_cover_pfns(unsigned long pfn, unsigned long nr, gfp_t gfp)
+static unsigned int map_top_order(const struct map_top *top, unsigned long len)
 {
-	unsigned long key = PFN_PHYS(pfn) >> GOMEM_PAGE_SHIFT;
-	unsigned long end = DIV_ROUND_UP(PFN_PHYS(pfn + nr), GOMEM_PAGE_SIZE);
-	unsigned long k, step = MAP_LEAF_LEN * MAP_L2_LEN;
+	return get_order(struct_size(top, leaf, len));
+}
 
-	if (PFN_PHYS(pfn + nr) > gomem_map_limit)
-		return -ERANGE;
-	for (k = key & ~(step - 1); k < end; k += step)
-		if (!map_l2_get(k, gfp))
-			return -ENOMEM;
+/* A first level covering direct-map offsets [0, @limit) at least. */
+static struct map_top *map_top_alloc(unsigned long limit)
+{
+	unsigned long len = DIV_ROUND_UP(limit, 1UL << MAP_LEAF_SHIFT);
+	struct map_top *top = NULL;
+	unsigned int order = map_top_order(top, len);
+
+	top = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO, order);
+	if (!top)
+		return NULL;
+	top->limit = len << MAP_LEAF_SHIFT;
+	atomic_long_add(PAGE_SIZE << order, &map_bytes);
+	return top;
+}
+
+static void map_top_free(struct map_top *top)
+{
+	free_pages((unsigned long)top, map_top_order(top, map_top_len(top)));
+}
+
+/*
+ * Cover the direct map up to physical address @end: a larger first level,
+ * the leaves copied and published under mheap.lock (leaves are installed
+ * under it too, so none is lost). Readers holding the old table still find
+ * everything it covers; it is freed at exit. Called at load and by the
+ * memory-hotplug notifier, which the kernel serializes.
+ */
+static int map_cover(unsigned long end)
+{
+	struct map_top *top, *old = READ_ONCE(gomem_map);
+	unsigned long flags, i;
+
+	if (old && end <= old->limit)
+		return 0;
+	if (old && map_nold == ARRAY_SIZE(map_old))
+		return -ENOSPC;
+	/* Room for hot-added memory to double the end before the next copy. */
+	top = map_top_alloc(old ? max(end, 2 * old->limit) : end);
+	if (!top)
+		return -ENOMEM;
+	if (old)
+		map_old[map_nold++] = old;
+	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+	for (i = 0; old && i < map_top_len(old); i++)
+		top->leaf[i] = old->leaf[i];
+	smp_store_release(&gomem_map, top);	/* the copy before the pointer */
+	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 	return 0;
 }
 
-/* Make sure the tables for keys [key, key + n) exist. No lock needed. */
+/*
+ * Make sure the leaves for keys [key, key + n) exist: allocated without a
+ * lock, installed under mheap.lock. An address beyond the first level (after
+ * a hot-add whose larger first level could not be had) fails.
+ */
 static int map_ensure(unsigned long key, unsigned long n, gfp_t gfp)
 {
-	unsigned long k;
+	unsigned long k, flags;
 
 	for (k = key & ~(MAP_LEAF_LEN - 1); k < key + n; k += MAP_LEAF_LEN) {
-		struct map_leaf **leafp;
+		unsigned long i = k >> MAP_LEAF_BITS;
+		struct map_top *top = READ_ONCE(gomem_map);
 		struct map_leaf *leaf;
-		struct map_l2 *l2;
+		bool used = false;
 
-		l2 = map_l2_get(k, gfp);
-		if (!l2)
-			return -ENOMEM;
-		leafp = &l2->leaf[(k >> MAP_LEAF_BITS) & (MAP_L2_LEN - 1)];
-		if (READ_ONCE(*leafp))
+		if (i >= map_top_len(top))
+			return -ERANGE;
+		if (READ_ONCE(top->leaf[i]))
 			continue;
 		leaf = (void *)__get_free_pages(gfp | __GFP_ZERO, get_order(sizeof(*leaf)));
 		if (!leaf)
 			return -ENOMEM;
-		if (cmpxchg(leafp, NULL, leaf))
-			free_pages((unsigned long)leaf, get_order(sizeof(*leaf)));
-		else
+		raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+		if (!gomem_map->leaf[i]) {
+			WRITE_ONCE(gomem_map->leaf[i], leaf);
+			used = true;
+		}
+		raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+		if (used)
 			atomic_long_add(PAGE_SIZE << get_order(sizeof(*leaf)), &map_bytes);
+		else
+			free_pages((unsigned long)leaf, get_order(sizeof(*leaf)));
 	}
 	return 0;
 }
 
-/* Point the page of @addr at @s. Its tables exist (map_ensure()). */
+/* Point the page of @addr at @s. Its leaf exists (map_ensure()). */
 static void map_set_locked(unsigned long addr, struct mspan *s)
 	__must_hold(&gomem_heap.lock)
 {
 	unsigned long key = map_key(addr);
-	struct map_l2 *l2 = gomem_map_l1[key >> (MAP_LEAF_BITS + MAP_L2_BITS)];
-	struct map_leaf *leaf = l2->leaf[(key >> MAP_LEAF_BITS) & (MAP_L2_LEN - 1)];
+	struct map_leaf *leaf = gomem_map->leaf[key >> MAP_LEAF_BITS];
 
 	lockdep_assert_held(&gomem_heap.lock);
 	WRITE_ONCE(leaf->span[key & (MAP_LEAF_LEN - 1)], s);
@@ -218,13 +251,13 @@ static void map_set_range_locked(unsigned long addr, unsigned int npages, struct
 		map_set_locked(addr + i * GOMEM_PAGE_SIZE, s);
 }
 
-/* Memory about to come online gets its middle tables (a failure: see map_l2_get()). */
+/* Memory about to come online gets a first level covering it (a failure: map_ensure()). */
 static int map_memory_notify(struct notifier_block *nb, unsigned long action, void *arg)
 {
 	struct memory_notify *mn = arg;
 
 	if (action == MEM_GOING_ONLINE)
-		map_cover_pfns(mn->start_pfn, mn->nr_pages, GFP_KERNEL);
+		map_cover(PFN_PHYS(mn->start_pfn + mn->nr_pages));
 	return NOTIFY_OK;
 }
 
@@ -233,26 +266,22 @@ static bool map_memory_nb_registered;
 
 static void map_destroy(void)
 {
-	unsigned long i, j;
+	struct map_top *top = gomem_map;
+	unsigned long i;
 
 	if (map_memory_nb_registered)
 		unregister_memory_notifier(&map_memory_nb);
 	map_memory_nb_registered = false;
-	if (!gomem_map_l1)
+	if (!top)
 		return;
-	for (i = 0; i < map_l1_len; i++) {
-		struct map_l2 *l2 = gomem_map_l1[i];
-
-		if (!l2)
-			continue;
-		for (j = 0; j < MAP_L2_LEN; j++)
-			if (l2->leaf[j])
-				free_pages((unsigned long)l2->leaf[j],
-					   get_order(sizeof(struct map_leaf)));
-		free_pages((unsigned long)l2, get_order(sizeof(*l2)));
-	}
-	free_pages((unsigned long)gomem_map_l1, get_order(map_l1_len * sizeof(*gomem_map_l1)));
-	gomem_map_l1 = NULL;
+	/* The newest first level holds every leaf. */
+	for (i = 0; i < map_top_len(top); i++)
+		if (top->leaf[i])
+			free_pages((unsigned long)top->leaf[i], get_order(sizeof(struct map_leaf)));
+	map_top_free(top);
+	while (map_nold)
+		map_top_free(map_old[--map_nold]);
+	gomem_map = NULL;
 	atomic_long_set(&map_bytes, 0);
 }
 
@@ -348,7 +377,10 @@ static bool arena_unuse_locked(struct gomem_arena *arena, unsigned int npages)
 static void span_publish_locked(struct mspan *s, unsigned long base, struct gomem_arena *arena)
 	__must_hold(&gomem_heap.lock)
 {
-	union gomem_state_word w = { .state = s->spanclass ? MSPAN_SMALL : MSPAN_LARGE };
+	union gomem_state_word w = {
+		.state = s->spanclass == GOMEM_TINY_SPANCLASS ? MSPAN_TINY :
+			 s->spanclass ? MSPAN_SMALL : MSPAN_LARGE,
+	};
 
 	s->base = base;
 	s->arena = arena;
@@ -503,7 +535,7 @@ unsigned long gomem_heap_release(unsigned long keep_idle, unsigned long max_byte
  *
  * Context: any context @gfp allows; no gomem lock held. Takes the mheap
  * lock; sleeps only if @gfp allows, and never under a lock.
- * Return: the span, in state MSPAN_SMALL or MSPAN_LARGE, or NULL.
+ * Return: the span, in state MSPAN_SMALL, MSPAN_TINY or MSPAN_LARGE, or NULL.
  */
 struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_t gfp)
 {
@@ -570,7 +602,7 @@ fail:	/* nothing was published: everything goes back at once */
 
 /**
  * gomem_heap_free() - give a span's pages back to the heap
- * @s: a span in state MSPAN_SMALL with no object handed out, or MSPAN_FREEING
+ * @s: a span in state MSPAN_SMALL or MSPAN_TINY with no object handed out, or MSPAN_FREEING
  *
  * Coalesces with free neighbours in the same arena. Schedules the idle work
  * (gomem_heap_set_idle_work()) when the span was its arena's last one in
@@ -666,6 +698,7 @@ unsigned long gomem_max_large_pages(void)
  */
 int gomem_heap_init(unsigned long initial_bytes)
 {
+	unsigned long end;
 	unsigned int i, b;
 	int nid;
 
@@ -684,27 +717,23 @@ int gomem_heap_init(unsigned long initial_bytes)
 			"mspan0", "mspan1", "mspan2", "mspan4", "mspan8", "mspan16",
 		};
 
+		/* Cache-line multiples: pages are cut into aligned structures. */
 		gomem_fixalloc_init(&gomem_pools[i], names[i],
-				    sizeof(struct mspan) + 2 * b * sizeof(unsigned long));
+				    ALIGN(sizeof(struct mspan) + b * BITS_PER_LONG +
+					  b * sizeof(unsigned long), SMP_CACHE_BYTES));
 		b = b ? 2 * b : 1;
 	}
 	gomem_fixalloc_init(&gomem_pools[GOMEM_POOL_ARENA], "arena", sizeof(struct gomem_arena));
 	gomem_fixalloc_init(&gomem_pools[GOMEM_POOL_TINYMASK], "tinymask",
 			    sizeof(atomic_t) * gomem_class_to_nelems[GOMEM_TINY_SIZECLASS]);
 
-	gomem_map_limit = 1UL << MAX_PHYSMEM_BITS;
-	map_l1_len = DIV_ROUND_UP(gomem_map_limit >> GOMEM_PAGE_SHIFT, MAP_L2_LEN * MAP_LEAF_LEN);
-	gomem_map_l1 = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO,
-					  get_order(map_l1_len * sizeof(*gomem_map_l1)));
-	if (!gomem_map_l1)
+	/* The first level for all present memory now, for hot-added memory as it comes. */
+	end = __pa(high_memory - 1) + 1;
+	for_each_online_node(nid)
+		end = max(end, PFN_PHYS(node_end_pfn(nid)));
+	if (map_cover(end)) {
+		gomem_heap_exit();
 		return -ENOMEM;
-	atomic_long_set(&map_bytes, PAGE_SIZE << get_order(map_l1_len * sizeof(*gomem_map_l1)));
-	/* Middle tables for all present memory now, for hot-added memory as it comes. */
-	for_each_online_node(nid) {
-		if (map_cover_pfns(node_start_pfn(nid), node_spanned_pages(nid), GFP_KERNEL)) {
-			gomem_heap_exit();
-			return -ENOMEM;
-		}
 	}
 	if (!register_memory_notifier(&map_memory_nb))
 		map_memory_nb_registered = true;

@@ -46,7 +46,7 @@ static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u6
 			if (!c)
 				continue;
 			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
-				ms->by_size[sc].frees += racy_read(&c->frees[sc]);
+				ms->by_size[sc].frees += racy_read(&c->cls[sc].frees);
 			for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
 				/* A racy read of a u16 its CPU writes whole. */
 				unsigned int n = data_race(c->cls[sc].count);
@@ -68,7 +68,7 @@ static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u6
 			if (!c)
 				continue;
 			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
-				ms->by_size[sc].mallocs += racy_read(&c->mallocs[sc]);
+				ms->by_size[sc].mallocs += racy_read(&c->cls[sc].mallocs);
 			ms->tiny_allocs += racy_read(&c->tiny_allocs);
 			*tiny_ab += racy_read(&c->tiny_alloc_bytes);
 			*lab += racy_read(&c->large_alloc_bytes);

@@ -135,7 +135,7 @@ static void gomem_describe(const void *p, struct mspan *s)
 		pr_err("  %p is in no gomem span\n", p);
 		return;
 	}
-	if (state == MSPAN_SMALL && s->spanclass == GOMEM_TINY_SPANCLASS) {
+	if (state == MSPAN_TINY) {
 		off = (unsigned long)p - s->base;
 		pr_err("  in tiny block %lu of span %p, offset %lu\n", off / GOMEM_TINY_SIZE,
 		       (void *)s->base, off % GOMEM_TINY_SIZE);

@@ -151,7 +151,8 @@ static const u16 gomem_class_to_nelems[GOMEM_NUM_SIZE_CLASSES] __maybe_unused = 
 /*
  * Division magic of each class, 0xffffffff / size + 1: for every offset
  * 0 <= off <= the span's bytes, computing in 64 bits,
- * (off * gomem_class_to_divmagic[class]) >> 32 == off / size.
+ * (off * gomem_class_to_divmagic[class]) >> 32 == off / size, and the
+ * product's low 32 bits are below the magic iff size divides off.
  */
 static const u32 gomem_class_to_divmagic[GOMEM_NUM_SIZE_CLASSES] __maybe_unused = {
 	0x00000000, 0x20000000, 0x10000000, 0x0aaaaaab,

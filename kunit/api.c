@@ -460,6 +460,152 @@ static void gomem_test_double_free_kinds(struct kunit *test)
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_DOUBLE_FREE, 0);
 }
 
+/* === Bulk allocation and free === */
+
+struct gt_bulk_param {
+	size_t size;
+	unsigned int n;
+	const char *desc;
+};
+
+static const struct gt_bulk_param gt_bulk[] = {
+	{ 1, 64, "1 B x 64" },		/* under the tiny size: a size class */
+	{ 64, 1, "64 B x 1" },
+	{ 64, 16, "64 B x 16" },
+	{ 64, 1000, "64 B x 1000 (refills)" },
+	{ 1024, 200, "1 KiB x 200" },
+	{ 32768, 40, "32 KiB x 40" },
+	{ 40000, 8, "40000 B x 8 (large)" },
+	{ 0, 4, "0 B x 4 (zero-size address)" },
+};
+
+KUNIT_ARRAY_PARAM_DESC(gt_bulk, gt_bulk, desc);
+
+static u64 gt_live_objects(void)
+{
+	struct gomem_memstats ms;
+
+	gomem_read_memstats(&ms);
+	return ms.mallocs - ms.frees;
+}
+
+/*
+ * gomem_alloc_bulk() gives n distinct objects of the size asked, each
+ * usable, aligned as gomem_alloc()'s and counted; gomem_free_bulk() takes
+ * them all back, in any order, with the heap consistent after each.
+ */
+static void gomem_test_bulk(struct kunit *test)
+{
+	const struct gt_bulk_param *b = test->param_value;
+	u64 live = gt_live_objects();
+	unsigned long align = 1;
+	unsigned int i, j;
+	size_t usable = 0;
+	void **p;
+
+	/* A bulk allocation never packs tiny objects: their size class's layout. */
+	if (b->size)
+		gt_layout(b->size, false, &usable, &align);
+	p = kunit_kcalloc(test, b->n, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(b->size, GFP_KERNEL, b->n, p), b->n);
+	KUNIT_EXPECT_EQ(test, gt_live_objects(), live + (b->size ? b->n : 0));
+	for (i = 0; i < b->n; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, p[i]);
+		if (!b->size)
+			continue;
+		KUNIT_EXPECT_EQ(test, gomem_usable_size(p[i]), usable);
+		KUNIT_EXPECT_EQ(test, (unsigned long)p[i] % align, 0);
+		gt_stamp(p[i], b->size, i);
+	}
+	/* Distinct: no object was handed out twice (each stamp still intact). */
+	for (i = 0; i < b->n && b->size; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, gt_intact(p[i], b->size, i), "object %u", i);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+	/* Free in an order unlike allocation's: odd ones first, then even. */
+	for (i = 0, j = 0; i < b->n; i += 2, j++)
+		swap(p[j], p[i]);	/* swap() evaluates its arguments twice */
+	gomem_free_bulk(b->n, p);
+	KUNIT_EXPECT_EQ(test, gt_live_objects(), live);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+/* __GFP_ZERO zeroes every object of a bulk allocation, recycled ones too. */
+static void gomem_test_bulk_zero(struct kunit *test)
+{
+	void *p[48];
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(200, GFP_KERNEL, ARRAY_SIZE(p), p),
+			ARRAY_SIZE(p));
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		memset(p[i], 0xa5, 200);
+	gomem_free_bulk(ARRAY_SIZE(p), p);
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(200, GFP_KERNEL | __GFP_ZERO, ARRAY_SIZE(p), p),
+			ARRAY_SIZE(p));
+	for (i = 0; i < ARRAY_SIZE(p); i++)
+		KUNIT_EXPECT_NULL_MSG(test, memchr_inv(p[i], 0, 200), "object %u", i);
+	gomem_free_bulk(ARRAY_SIZE(p), p);
+}
+
+/*
+ * What gomem_alloc_bulk() refuses it refuses whole (nothing allocated), and
+ * gomem_free_bulk() reports each bad pointer as gomem_free() does - a
+ * foreign one, an interior one, one given twice - frees the rest and
+ * leaves the heap consistent.
+ */
+static void gomem_test_bulk_bad(struct kunit *test)
+{
+	struct gt_errors *e = gt_errors_start(test);
+	void *foreign = kmalloc(64, GFP_KERNEL);
+	u64 live = gt_live_objects();
+	void *p[8], *q[8];
+
+	KUNIT_ASSERT_NOT_NULL(test, foreign);
+	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(64, GFP_KERNEL | __GFP_DMA, 8, p), 0);
+	KUNIT_EXPECT_EQ(test, gomem_alloc_bulk(64, GFP_KERNEL, 0, p), 0);
+	KUNIT_EXPECT_EQ(test, gt_live_objects(), live);
+
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(64, GFP_KERNEL, 4, p), 4);
+	q[0] = p[0];
+	q[1] = foreign;
+	q[2] = p[1];
+	q[3] = (char *)p[2] + 8;	/* interior */
+	q[4] = p[1];			/* twice */
+	q[5] = NULL;
+	q[6] = p[3];
+	gomem_free_bulk(7, q);
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_INVALID_FREE, foreign, __func__);
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_INVALID_FREE, q[3], __func__);
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_DOUBLE_FREE, p[1], __func__);
+	KUNIT_EXPECT_EQ(test, gt_errors_delta(e, GOMEM_ERR_INVALID_FREE), 2);
+	KUNIT_EXPECT_EQ(test, gt_errors_delta(e, GOMEM_ERR_DOUBLE_FREE), 1);
+	KUNIT_EXPECT_EQ(test, gt_errors_delta_all(e), 3);
+	KUNIT_EXPECT_EQ(test, gt_errors_claimed(e), 3);
+	KUNIT_EXPECT_EQ(test, gt_errors_unchecked(e), 0);
+	gt_errors_mark(e);
+	/* Only p[2] is left, still live. */
+	KUNIT_EXPECT_EQ(test, gt_live_objects(), live + 1);
+	KUNIT_EXPECT_EQ(test, gomem_usable_size(p[2]), 64);
+	gomem_free(p[2]);
+	KUNIT_EXPECT_EQ(test, gt_live_objects(), live);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+	kfree(foreign);
+}
+
+static struct kunit_case gomem_bulk_cases[] = {
+	KUNIT_CASE_PARAM(gomem_test_bulk, gt_bulk_gen_params),
+	KUNIT_CASE(gomem_test_bulk_zero),
+	KUNIT_CASE(gomem_test_bulk_bad),
+	{}
+};
+
+static struct kunit_suite gomem_bulk_suite = {
+	.name = "gomem_bulk",
+	.exit = gt_suite_exit,
+	.test_cases = gomem_bulk_cases,
+};
+
 static struct kunit_case gomem_realloc_cases[] = {
 	KUNIT_CASE_PARAM(gomem_test_realloc_in_place, gt_in_place_gen_params),
 	KUNIT_CASE(gomem_test_realloc_moves),
@@ -487,4 +633,4 @@ static struct kunit_suite gomem_bad_input_suite = {
 	.test_cases = gomem_bad_input_cases,
 };
 
-kunit_test_suites(&gomem_realloc_suite, &gomem_bad_input_suite);
+kunit_test_suites(&gomem_realloc_suite, &gomem_bad_input_suite, &gomem_bulk_suite);

@@ -828,6 +828,47 @@ static void gomem_test_fault_realloc(struct kunit *test)
 	gt_expect_consistent(test, after);
 }
 
+/*
+ * gomem_alloc_bulk() is all or nothing: with the page allocator failing, a
+ * bulk request larger than the one idle arena the heap kept is served from
+ * that arena until it needs another, then returns 0 with every object it
+ * had taken freed again (its mallocs went up, its frees by as many, no
+ * object is left live); once the page allocator works, the same request is
+ * served whole.
+ */
+static void gomem_test_fault_bulk(struct kunit *test)
+{
+	const unsigned int n = 300;	/* 32 KiB objects: more than two 4 MiB arenas */
+	struct gt_snap *before = gt_snap_new(test), *after = gt_snap_new(test);
+	void **p;
+	int got;
+
+	p = kunit_kcalloc(test, n, sizeof(*p), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gt_assert_empty_heap(test);
+	/* One arena and span structures to spare, kept idle (under retain_kb). */
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_32K, GFP_KERNEL, 64, p), 64);
+	gomem_free_bulk(64, p);
+
+	gt_snap_take(before);
+	gt_fail_pages(true);
+	got = gomem_alloc_bulk(SZ_32K, GFP_KERNEL, n, p);
+	gt_fail_pages(false);
+	gt_snap_take(after);
+	KUNIT_EXPECT_EQ(test, got, 0);
+	KUNIT_EXPECT_GT_MSG(test, after->ms.mallocs, before->ms.mallocs,
+			    "the request failed before it took an object");
+	KUNIT_EXPECT_EQ(test, after->ms.mallocs - before->ms.mallocs,
+			after->ms.frees - before->ms.frees);
+	KUNIT_EXPECT_EQ(test, after->ms.heap_objects, before->ms.heap_objects);
+	gt_expect_no_reports(test, before, after);
+	gt_expect_consistent(test, after);
+
+	KUNIT_ASSERT_EQ(test, gomem_alloc_bulk(SZ_32K, GFP_KERNEL, n, p), n);
+	gomem_free_bulk(n, p);
+	gt_assert_empty_heap(test);
+}
+
 static struct kunit_case gomem_fault_cases[] = {
 	KUNIT_CASE(gomem_test_fault_empty_heap),
 	KUNIT_CASE(gomem_test_fault_recovery),
@@ -837,6 +878,7 @@ static struct kunit_case gomem_fault_cases[] = {
 	KUNIT_CASE_SLOW(gomem_test_fault_grow_metadata),
 	KUNIT_CASE_SLOW(gomem_test_fault_nth),
 	KUNIT_CASE(gomem_test_fault_realloc),
+	KUNIT_CASE(gomem_test_fault_bulk),
 	{}
 };
 

@@ -16,14 +16,14 @@
 # (SMP alternatives), and no locked instruction would be left to count.
 #
 # usage: scripts/bench-insns.sh [gomem_bench parameter=value...]
-#   (default only=fast,batch,mixed,tiny,floor repeats=3 budget_ms=20)
+#   (default only=fast,batch,mixed,tiny,floor,bulk repeats=3 budget_ms=20)
 # Writes build/bench-insns.txt (the table: scenario, size, allocator,
 # instructions and locked instructions per operation, medians of the
 # repeats) and build/bench-insns.log, build/bench-insns-plugin.log.
 set -euo pipefail
 . "$(dirname "$0")/lib/common.sh"
 
-params=(only=fast,batch,mixed,tiny,floor repeats=3 budget_ms=20 "$@" marks=1)
+params=(only=fast,batch,mixed,tiny,floor,bulk repeats=3 budget_ms=20 "$@" marks=1)
 kdir=$(bash "$GOMEM_TOP/scripts/build-kernel.sh" bench | tail -n 1)
 out=$(BUILD_DIRS="gomem bench" build_modules "$kdir" bench-build)
 build_insns_plugin || die "cannot build the QEMU plugin"

@@ -35,7 +35,9 @@ Algorithm
      fixed-point precision (Lemire, Kaser and Kurz, "Faster Remainder by
      Direct Computation", arXiv:1902.01961, algorithm 2), and, by brute
      force, (off * divmagic) >> 32 == off / size for every offset
-     0 <= off <= span bytes, where divmagic = 0xffffffff / size + 1;
+     0 <= off <= span bytes, where divmagic = 0xffffffff / size + 1, and
+     (off * divmagic) mod 2^32 < divmagic exactly when size divides off
+     (the object-start test of a free);
    - the values fit the C types of the tables, and the two size-to-class
      lookup tables give the smallest class that holds every size from 1 to
      32768 bytes.
@@ -191,9 +193,15 @@ def check_divmagic(c):
         fail("divmagic of size %d does not fit in 32 bits" % c.size)
     size = c.size
     for off in range(max_off + 1):
-        if ((off * magic) >> 32) & U32_MAX != off // size:
+        prod = off * magic
+        if (prod >> 32) & U32_MAX != off // size:
             fail("divmagic %d of size %d gives (%d * magic) >> 32 = %d, not %d"
-                 % (magic, size, off, (off * magic) >> 32, off // size))
+                 % (magic, size, off, prod >> 32, off // size))
+        # The object-start test of gomem_obj_start(): the low half of the
+        # same product is below magic exactly at multiples of the size.
+        if ((prod & U32_MAX) < magic) != (off % size == 0):
+            fail("divmagic %d of size %d: low half of %d * magic says %s"
+                 % (magic, size, off, "start" if off % size else "interior"))
 
 
 def class_for(classes, size):
@@ -379,7 +387,8 @@ def render(classes, class8, class128):
     out += c_comment([
         "Division magic of each class, 0xffffffff / size + 1: for every offset",
         "0 <= off <= the span's bytes, computing in 64 bits,",
-        "(off * gomem_class_to_divmagic[class]) >> 32 == off / size.",
+        "(off * gomem_class_to_divmagic[class]) >> 32 == off / size, and the",
+        "product's low 32 bits are below the magic iff size divides off.",
     ])
     out += c_array("u32", "gomem_class_to_divmagic", "GOMEM_NUM_SIZE_CLASSES",
                    [c.divmagic for c in classes], hex_digits=8)

@@ -510,6 +510,31 @@ struct map_top {
 };
 
 extern struct map_top *gomem_map;	/* replaced under mheap.lock, read with READ_ONCE() */
+/*
+ * What the map holds where there is nothing (mheap.c): a first-level entry
+ * with no leaf points to the empty leaf, a page of no span to the no-span
+ * structure (state MSPAN_DEAD, never written), so that a lookup tests for
+ * nothing but the direct map's end.
+ */
+extern struct mspan gomem_no_span;
+extern struct map_leaf gomem_map_empty_leaf;
+
+/*
+ * The map's entry for @p: a span, or &gomem_no_span for an address in no
+ * span or outside the direct map. For the fast paths, which test the state
+ * anyway; everyone else calls gomem_span_of().
+ */
+static __always_inline struct mspan *gomem_map_lookup(const void *p)
+{
+	unsigned long off = (unsigned long)p - PAGE_OFFSET;
+	struct map_top *top = READ_ONCE(gomem_map);
+	struct map_leaf *leaf;
+
+	if (unlikely(off >= top->limit))
+		return &gomem_no_span;
+	leaf = READ_ONCE(top->leaf[off >> MAP_LEAF_SHIFT]);
+	return READ_ONCE(leaf->span[(off >> GOMEM_PAGE_SHIFT) & (MAP_LEAF_LEN - 1)]);
+}
 
 /**
  * gomem_span_of() - find the span holding an address
@@ -526,16 +551,9 @@ extern struct map_top *gomem_map;	/* replaced under mheap.lock, read with READ_O
  */
 static __always_inline struct mspan *gomem_span_of(const void *p)
 {
-	unsigned long off = (unsigned long)p - PAGE_OFFSET;
-	struct map_top *top = READ_ONCE(gomem_map);
-	struct map_leaf *leaf;
+	struct mspan *s = gomem_map_lookup(p);
 
-	if (unlikely(off >= top->limit))
-		return NULL;
-	leaf = READ_ONCE(top->leaf[off >> MAP_LEAF_SHIFT]);
-	if (unlikely(!leaf))
-		return NULL;
-	return READ_ONCE(leaf->span[(off >> GOMEM_PAGE_SHIFT) & (MAP_LEAF_LEN - 1)]);
+	return s == &gomem_no_span ? NULL : s;
 }
 
 /* A span's state word (mspan.state_gen): its state and generation. */
@@ -593,6 +611,21 @@ static __always_inline bool gomem_obj_start(const struct mspan *s, unsigned long
 
 	*idx = prod >> 32;
 	return (u32)prod < s->divmagic && *idx < s->nelems;
+}
+
+/*
+ * The same without the test against nelems, for the free fast paths: the
+ * only index past the objects a start in a span's tail can give, nelems,
+ * has a live byte too (span_alloc() makes room), never set, so the claim
+ * fails there and the free's slow path tells the tail from a double free.
+ */
+static __always_inline bool gomem_obj_start_fast(const struct mspan *s, unsigned long p,
+						 unsigned int *idx)
+{
+	u64 prod = (u64)(p - s->base) * s->divmagic;
+
+	*idx = prod >> 32;
+	return (u32)prod < s->divmagic;
 }
 
 /* Mark object @idx of @s held by a caller: the allocation's plain store. */

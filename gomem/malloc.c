@@ -87,10 +87,10 @@ static __always_inline void *gomem_small_pop(struct mcache_class *cc)
 	struct mspan *s;
 	void *obj;
 
-	cc->mallocs++;
 	e = cc->objs + --cc->count;
 	obj = e->obj;
 	s = e->span;
+	cc->mallocs++;
 	gomem_live_set(s, gomem_obj_index(s, (unsigned long)obj));
 	preempt_enable();
 	return obj;
@@ -145,6 +145,20 @@ static __always_inline void *gomem_small_alloc(unsigned int sc, gfp_t gfp, unsig
 }
 
 /* === Reports from a free === */
+
+static noinline void gomem_free_report(enum gomem_error err, const void *p, struct mspan *s,
+				       unsigned long caller);
+
+/*
+ * A fast free's claim of object @idx failed: a start in the span's tail
+ * (index nelems, whose live byte is never set), or an object not live.
+ */
+static noinline void gomem_free_claim_failed(const void *p, struct mspan *s, unsigned int idx,
+					     unsigned long caller)
+{
+	gomem_free_report(idx < s->nelems ? GOMEM_ERR_DOUBLE_FREE : GOMEM_ERR_INVALID_FREE, p, s,
+			  caller);
+}
 
 /*
  * Report a bad free found inside the free's RCU read-side section
@@ -233,8 +247,20 @@ static __always_inline void *gomem_tiny_bump(size_t size, gfp_t gfp, struct mcac
 	unsigned int off = tiny_align(c->tiny_offset, size);
 	void *obj;
 
-	if (unlikely(!c->tiny || off + size > GOMEM_TINY_SIZE))
-		return gomem_tiny_alloc_slow(size, gfp);
+	if (unlikely(!c->tiny || off + size > GOMEM_TINY_SIZE)) {
+		if (!c->tiny || (atomic_read(c->tiny_mask) & GOMEM_TINY_LIVE_MASK))
+			return gomem_tiny_alloc_slow(size, gfp);
+		/*
+		 * Go's rewind: every object of the full block was freed, so it
+		 * starts over, with a mask of nothing but the cache's hold (a
+		 * free that raced in found its bit clear; no free releases a
+		 * held block). Wiped first under init_on_free, as a release is.
+		 */
+		if (want_init_on_free())
+			memset((void *)c->tiny, 0, GOMEM_TINY_SIZE);
+		atomic_set(c->tiny_mask, GOMEM_TINY_HELD);
+		off = 0;
+	}
 	obj = (void *)(c->tiny + off);
 	atomic_or(BIT(off) | tiny_end_bit(off + size), c->tiny_mask);
 	c->tiny_offset = off + size;
@@ -304,11 +330,12 @@ static unsigned int tiny_check(struct mspan *s, const void *p, atomic_t **maskp,
  * section of gomem_free_at()), returns with it enabled. The claim comes
  * first: only the free that clears the object's bit goes on, so the loser
  * of a racing double free touches nothing. The block is wiped (init_on_free)
- * when it is released, by the free that empties it: its freed holes are
- * never handed out before (only a current block is allocated from, and only
- * past its offset).
+ * when it is released, by the free that empties it, or when its cache
+ * rewinds it: its freed holes are never handed out before (only a current
+ * block is allocated from, past its offset, or from its start once none of
+ * its objects is live).
  */
-static void gomem_tiny_free(struct mspan *s, const void *p, unsigned long caller)
+static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned long caller)
 {
 	unsigned int o = ((unsigned long)p - s->base) % GOMEM_TINY_SIZE, size, old;
 	enum gomem_error err;
@@ -528,13 +555,14 @@ static __always_inline void *gomem_alloc_in(size_t size, gfp_t gfp, unsigned int
 	if (unlikely(gfp & GOMEM_GFP_REFUSED))
 		return NULL;
 	might_alloc(gfp);
-	if (likely(size <= GOMEM_MAX_SMALL_SIZE)) {
-		if (unlikely(!size))
-			return &gomem_zerobase;
+	/* 1 to 32 KiB in one test: size 0 wraps around. */
+	if (likely(size - 1 < GOMEM_MAX_SMALL_SIZE)) {
 		if (size < GOMEM_TINY_SIZE && gomem_tiny_enabled)
 			return gomem_tiny_alloc(size, gfp, ctx);
 		return gomem_small_alloc(gomem_size_to_class(size), gfp, ctx);
 	}
+	if (unlikely(!size))
+		return &gomem_zerobase;
 	return gomem_large_alloc(size, gfp);
 }
 
@@ -637,7 +665,11 @@ EXPORT_SYMBOL_GPL(gomem_zalloc);
  */
 static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned long caller)
 {
-	u32 state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
+	u32 state;
+
+	if (s == &gomem_no_span)	/* what gomem_map_lookup() finds for no span */
+		s = NULL;
+	state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
 
 	if (ZERO_OR_NULL_PTR(p) || p == &gomem_zerobase) {
 		preempt_enable();
@@ -726,18 +758,21 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 	struct mspan *s;
 
 	preempt_disable();
-	s = gomem_span_of(ptr);
-	if (unlikely(!s || READ_ONCE(s->state) != MSPAN_SMALL)) {
-		gomem_free_slow(ptr, s, caller);
+	s = gomem_map_lookup(ptr);
+	if (unlikely(READ_ONCE(s->state) != MSPAN_SMALL)) {
+		if (READ_ONCE(s->state) == MSPAN_TINY)
+			gomem_tiny_free(s, ptr, caller);
+		else
+			gomem_free_slow(ptr, s, caller);
 		return;
 	}
-	if (unlikely(!gomem_obj_start(s, (unsigned long)ptr, &idx))) {
+	if (unlikely(!gomem_obj_start_fast(s, (unsigned long)ptr, &idx))) {
 		gomem_free_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller);
 		return;
 	}
 	gomem_race_window(ptr);
 	if (unlikely(!gomem_live_claim(s, idx))) {
-		gomem_free_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller);
+		gomem_free_claim_failed(ptr, s, idx, caller);
 		return;
 	}
 	kmemleak_free(ptr);
@@ -752,11 +787,11 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 		gomem_free_finish(s, ptr, ctx);
 		return;
 	}
-	cc->frees++;
 	cc->count = n + 1;
 	e = cc->objs + n;
 	e->obj = (void *)ptr;
 	e->span = s;
+	cc->frees++;
 	preempt_enable();
 }
 
@@ -936,20 +971,20 @@ void gomem_free_bulk(size_t n, void **ptrs)
 		struct mspan *s;
 		unsigned int idx;
 
-		s = gomem_span_of(ptr);
-		if (unlikely(!s || READ_ONCE(s->state) != MSPAN_SMALL)) {
+		s = gomem_map_lookup(ptr);
+		if (unlikely(READ_ONCE(s->state) != MSPAN_SMALL)) {
 			gomem_free_slow(ptr, s, caller);
 			preempt_disable();
 			continue;
 		}
-		if (unlikely(!gomem_obj_start(s, (unsigned long)ptr, &idx))) {
+		if (unlikely(!gomem_obj_start_fast(s, (unsigned long)ptr, &idx))) {
 			gomem_free_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller);
 			preempt_disable();
 			continue;
 		}
 		gomem_race_window(ptr);
 		if (unlikely(!gomem_live_claim(s, idx))) {
-			gomem_free_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller);
+			gomem_free_claim_failed(ptr, s, idx, caller);
 			preempt_disable();
 			continue;
 		}

@@ -58,6 +58,11 @@
 struct mheap gomem_heap;
 
 struct map_top *gomem_map;
+struct mspan gomem_no_span = { .state = MSPAN_DEAD };
+/* Never written: every entry is &gomem_no_span. */
+struct map_leaf gomem_map_empty_leaf = {
+	.span = { [0 ... MAP_LEAF_LEN - 1] = &gomem_no_span },
+};
 static atomic_long_t map_bytes;		/* bytes of first levels and leaves */
 /* First levels replaced by larger ones, freed at exit (map_memory_nb's callback; exit). */
 static struct map_top *map_old[16];
@@ -134,6 +139,15 @@ static unsigned long map_key(unsigned long addr)
 	return (addr - PAGE_OFFSET) >> GOMEM_PAGE_SHIFT;
 }
 
+/* A leaf of pages of no span. */
+static void map_leaf_clear(struct map_leaf *leaf)
+{
+	unsigned int i;
+
+	for (i = 0; i < MAP_LEAF_LEN; i++)
+		leaf->span[i] = &gomem_no_span;
+}
+
 /* Leaves of first level @top. */
 static unsigned long map_top_len(const struct map_top *top)
 {
@@ -151,11 +165,14 @@ static struct map_top *map_top_alloc(unsigned long limit)
 	unsigned long len = DIV_ROUND_UP(limit, 1UL << MAP_LEAF_SHIFT);
 	struct map_top *top = NULL;
 	unsigned int order = map_top_order(top, len);
+	unsigned long i;
 
-	top = (void *)__get_free_pages(GFP_KERNEL | __GFP_ZERO, order);
+	top = (void *)__get_free_pages(GFP_KERNEL, order);
 	if (!top)
 		return NULL;
 	top->limit = len << MAP_LEAF_SHIFT;
+	for (i = 0; i < len; i++)
+		top->leaf[i] = &gomem_map_empty_leaf;
 	atomic_long_add(PAGE_SIZE << order, &map_bytes);
 	return top;
 }
@@ -212,14 +229,16 @@ static int map_ensure(unsigned long key, unsigned long n, gfp_t gfp)
 
 		if (i >= map_top_len(top))
 			return -ERANGE;
-		if (READ_ONCE(top->leaf[i]))
+		if (READ_ONCE(top->leaf[i]) != &gomem_map_empty_leaf)
 			continue;
-		leaf = (void *)__get_free_pages(gfp | __GFP_ZERO, get_order(sizeof(*leaf)));
+		leaf = (void *)__get_free_pages(gfp, get_order(sizeof(*leaf)));
 		if (!leaf)
 			return -ENOMEM;
+		map_leaf_clear(leaf);
 		raw_spin_lock_irqsave(&gomem_heap.lock, flags);
-		if (!gomem_map->leaf[i]) {
-			WRITE_ONCE(gomem_map->leaf[i], leaf);
+		if (gomem_map->leaf[i] == &gomem_map_empty_leaf) {
+			/* Its entries before the leaf a lock-free reader finds. */
+			smp_store_release(&gomem_map->leaf[i], leaf);
 			used = true;
 		}
 		raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
@@ -231,7 +250,7 @@ static int map_ensure(unsigned long key, unsigned long n, gfp_t gfp)
 	return 0;
 }
 
-/* Point the page of @addr at @s. Its leaf exists (map_ensure()). */
+/* Point the page of @addr at @s (NULL: at nothing). Its leaf exists (map_ensure()). */
 static void map_set_locked(unsigned long addr, struct mspan *s)
 	__must_hold(&gomem_heap.lock)
 {
@@ -239,7 +258,7 @@ static void map_set_locked(unsigned long addr, struct mspan *s)
 	struct map_leaf *leaf = gomem_map->leaf[key >> MAP_LEAF_BITS];
 
 	lockdep_assert_held(&gomem_heap.lock);
-	WRITE_ONCE(leaf->span[key & (MAP_LEAF_LEN - 1)], s);
+	WRITE_ONCE(leaf->span[key & (MAP_LEAF_LEN - 1)], s ?: &gomem_no_span);
 }
 
 static void map_set_range_locked(unsigned long addr, unsigned int npages, struct mspan *s)
@@ -276,7 +295,7 @@ static void map_destroy(void)
 		return;
 	/* The newest first level holds every leaf. */
 	for (i = 0; i < map_top_len(top); i++)
-		if (top->leaf[i])
+		if (top->leaf[i] != &gomem_map_empty_leaf)
 			free_pages((unsigned long)top->leaf[i], get_order(sizeof(struct map_leaf)));
 	map_top_free(top);
 	while (map_nold)
@@ -546,7 +565,14 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 	atomic_t *masks = NULL;
 	unsigned long flags, base;
 
-	s = span_alloc(nelems, gfp);
+	/*
+	 * Live bytes for every index an object start in the span's pages
+	 * gives: nelems, and one more when the span has a tail (the fast free's
+	 * object-start test does not look at nelems). The same pool either way
+	 * for every class.
+	 */
+	s = span_alloc(nelems ? DIV_ROUND_UP((size_t)npages << GOMEM_PAGE_SHIFT,
+					     gomem_class_to_size[sizeclass]) : 0, gfp);
 	if (!s)
 		return NULL;
 	if (spanclass == GOMEM_TINY_SPANCLASS) {

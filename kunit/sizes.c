@@ -363,9 +363,10 @@ static void gomem_test_tiny_packing(struct kunit *test)
 
 /*
  * Two 4-byte objects share a block. A block whose objects are all freed is
- * reused for the next block request, both when it was no longer the current
- * block (released by its last free) and when it still was (released when
- * the cache moves on): each CPU's cache of blocks is a stack.
+ * reused: when it was no longer the current block, for the next block
+ * request (released by its last free; each CPU's cache of blocks is a
+ * stack); when it still is, from its start (Go's rewind), once an object
+ * no longer fits at its offset.
  */
 static void gomem_test_tiny_block_reuse(struct kunit *test)
 {
@@ -387,8 +388,8 @@ static void gomem_test_tiny_block_reuse(struct kunit *test)
 	g = gomem_alloc(8, GFP_KERNEL);		/* B2 at offset 8: full */
 	gomem_free(c);
 	gomem_free(g);				/* B2 empty but current: kept */
-	h = gomem_alloc(2, GFP_KERNEL);		/* new current block; B2 released */
-	i = gomem_alloc(15, GFP_KERNEL);	/* does not fit at 2: takes B2 */
+	h = gomem_alloc(2, GFP_KERNEL);		/* B2 full, nothing live: rewound */
+	i = gomem_alloc(15, GFP_KERNEL);	/* does not fit at 2: a block of its own */
 	migrate_enable();
 
 	KUNIT_ASSERT_GT(test, npad, 0);
@@ -398,9 +399,9 @@ static void gomem_test_tiny_block_reuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gomem_usable_size(x), 4);
 	KUNIT_EXPECT_EQ(test, gomem_usable_size(y), 4);
 	KUNIT_EXPECT_PTR_EQ(test, d, a);
-	KUNIT_EXPECT_PTR_EQ(test, i, c);
-	KUNIT_EXPECT_EQ(test, gt_block(h), (unsigned long)h);
-	KUNIT_EXPECT_NE(test, gt_block(h), gt_block(c));
+	KUNIT_EXPECT_PTR_EQ(test, h, c);
+	KUNIT_EXPECT_EQ(test, gt_block(i), (unsigned long)i);
+	KUNIT_EXPECT_NE(test, gt_block(i), gt_block(h));
 	KUNIT_EXPECT_EQ(test, gomem_usable_size(d), 13);
 	KUNIT_EXPECT_EQ(test, gomem_usable_size(i), 15);
 
@@ -424,9 +425,10 @@ static unsigned long gt_tiny_span(const void *p)
  * A cache's blocks come from several spans, and each block must travel
  * with its own span through release, reuse and retirement. Make the
  * current block C and the block Y on top of the cache's stack belong to
- * different spans, both empty, then have each retire while the other is
- * taken: the cache must hold each with its own span (gomem_check_heap()
- * checks every cached block against its span).
+ * different spans, then have each retire, with an object still live, while
+ * the other is taken, and be released by that object's free: the cache must
+ * hold each with its own span (gomem_check_heap() checks every cached block
+ * against its span).
  */
 static void gomem_test_tiny_blocks_of_two_spans(struct kunit *test)
 {
@@ -453,13 +455,13 @@ static void gomem_test_tiny_blocks_of_two_spans(struct kunit *test)
 		if (gt_tiny_span(objs[k]) != gt_tiny_span(c))
 			y = objs[k];
 	if (npad && n == GT_TINY_SPREAD && y) {
-		gomem_free(c);				/* C: current, empty */
 		gomem_free(y);				/* Y: released, on top */
-		p2 = gomem_alloc(2, GFP_KERNEL);	/* takes Y; C released */
+		p2 = gomem_alloc(2, GFP_KERNEL);	/* C full: takes Y; C retired */
+		gomem_free(c);				/* C: released by its last free */
 		p8 = gomem_alloc(8, GFP_KERNEL);	/* Y at 8: full */
 		gomem_free(p2);
-		gomem_free(p8);				/* Y: current, empty */
-		p4 = gomem_alloc(4, GFP_KERNEL);	/* takes C; Y released */
+		p4 = gomem_alloc(4, GFP_KERNEL);	/* takes C; Y retired */
+		gomem_free(p8);				/* Y: released by its last free */
 		bad = gomem_check_heap();
 		p15 = gomem_alloc(15, GFP_KERNEL);	/* does not fit C at 4: takes Y */
 		objs[0] = p4;

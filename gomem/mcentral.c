@@ -32,6 +32,9 @@
 
 struct mcentral gomem_central[GOMEM_NUM_SPANCLASSES];
 
+/* Partial spans a refill looks at for a wholly free line of live bytes. */
+#define GOMEM_LINE_SPANS	4
+
 /* About 64 KiB of objects per class in a transfer cache, 2 to 128 objects. */
 #define GOMEM_XFER_BYTES	(64 * 1024)
 #define GOMEM_XFER_MAX		128
@@ -183,6 +186,44 @@ static unsigned int span_take_locked(struct mcentral *mc, struct mspan *s,
 	return moved;
 }
 
+/*
+ * Move the objects of one wholly free word of partial span @s's alloc bits -
+ * 64 objects whose live bytes fill one cache line - into @cc, as many as it
+ * has room for: no other cache holds an object of that line, so this CPU's
+ * allocations and frees of them write a line no other CPU writes. Not the
+ * word alloc_cache holds (freeindex's), whose copy would go stale. Return:
+ * objects moved; 0 when no word is wholly free.
+ */
+static unsigned int span_take_line_locked(struct mcentral *mc, struct mspan *s,
+					  struct mcache_class *cc)
+	__must_hold(&mc->lock)
+{
+	unsigned int w, idx, end, moved = 0;
+
+	lockdep_assert_held(&mc->lock);
+	for (w = 0; w * BITS_PER_LONG < s->nelems; w++) {
+		if (s->alloc_bits[w] || (s->freeindex < s->nelems &&
+					 w == s->freeindex / BITS_PER_LONG))
+			continue;
+		end = min_t(unsigned int, (w + 1) * BITS_PER_LONG, s->nelems);
+		for (idx = w * BITS_PER_LONG; idx < end && cc->count < cc->cap; idx++) {
+			__set_bit(idx, s->alloc_bits);
+			cc->objs[cc->count].obj = (void *)(s->base + idx * (unsigned long)s->elemsize);
+			cc->objs[cc->count].span = s;
+			cc->count++;
+			moved++;
+		}
+		break;
+	}
+	s->alloc_count += moved;
+	mc->nfree -= moved;
+	if (s->alloc_count == s->nelems) {
+		list_move(&s->node, &mc->full);
+		s->list = MCENTRAL_FULL;
+	}
+	return moved;
+}
+
 /**
  * gomem_central_fill() - move up to @n objects of class @sc into a cache
  * @sc: span class
@@ -195,16 +236,27 @@ static unsigned int span_take_locked(struct mcentral *mc, struct mspan *s,
 unsigned int gomem_central_fill(unsigned int sc, struct mcache_class *cc, unsigned int n)
 {
 	struct mcentral *mc = &gomem_central[sc];
-	unsigned int moved = 0;
+	unsigned int moved = 0, tried = 0;
 	unsigned long flags;
 	struct mspan *s;
 
 	raw_spin_lock_irqsave(&mc->lock, flags);
-	if (mc->nxfer) {	/* objects another CPU flushed first, then the spans */
-		moved = min(n, mc->nxfer);
-		mc->nxfer -= moved;
-		memcpy(cc->objs + cc->count, mc->xfer + mc->nxfer, moved * sizeof(*mc->xfer));
-		cc->count += moved;
+	/*
+	 * A wholly free line of live bytes first, then objects another CPU
+	 * flushed (whose lines that CPU may still be using), then any.
+	 */
+	list_for_each_entry(s, &mc->partial, node) {
+		moved = span_take_line_locked(mc, s, cc);
+		if (moved || ++tried == GOMEM_LINE_SPANS)
+			break;
+	}
+	if (moved < n && mc->nxfer) {
+		unsigned int k = min(n - moved, mc->nxfer);
+
+		mc->nxfer -= k;
+		memcpy(cc->objs + cc->count, mc->xfer + mc->nxfer, k * sizeof(*mc->xfer));
+		cc->count += k;
+		moved += k;
 	}
 	while (moved < n && !list_empty(&mc->partial)) {
 		s = list_first_entry(&mc->partial, struct mspan, node);

@@ -678,8 +678,76 @@ static void gomem_test_hotplug_drains_caches(struct kunit *test)
 	KUNIT_EXPECT_LE(test, after, base);
 }
 
+/* === Two CPUs' caches and the lines of live bytes === */
+
+#define GT_LINE_OBJS	128	/* two lines' worth of 16-byte objects */
+
+struct gt_lines {
+	void *a[GT_LINE_OBJS];	/* CPU A's, freed again on A */
+	void *b;		/* CPU B's, taken after A's frees */
+};
+
+/* The line of live bytes of a small object: its span's base and index / 64. */
+static unsigned long gt_line_of(const void *p)
+{
+	unsigned long span = (unsigned long)p & ~(GOMEM_PAGE_SIZE - 1UL);
+
+	return span + ((unsigned long)p - span) / 16 / 64;
+}
+
+static long gt_lines_a(void *arg)
+{
+	struct gt_lines *l = arg;
+	unsigned int i;
+
+	for (i = 0; i < GT_LINE_OBJS; i++)
+		l->a[i] = gomem_alloc(16, GFP_KERNEL);
+	for (i = 0; i < GT_LINE_OBJS; i++)
+		gomem_free(l->a[i]);	/* the cache fills, then flushes half */
+	return 0;
+}
+
+static long gt_lines_b(void *arg)
+{
+	struct gt_lines *l = arg;
+
+	l->b = gomem_alloc(16, GFP_KERNEL);
+	return 0;
+}
+
+/*
+ * A CPU whose cache refills while a span has a wholly free line of live
+ * bytes gets that line, not objects another CPU flushed from lines it still
+ * uses: CPU A takes two lines of 16-byte objects and frees them, which
+ * leaves half in its cache and half in the transfer cache; CPU B's first
+ * object must be in neither line, so that the two CPUs' allocations and
+ * frees write different cache lines. (Before, a refill took the transfer
+ * cache first, and B's object was one of A's lines.)
+ */
+static void gomem_test_refill_own_line(struct kunit *test)
+{
+	struct gt_lines *l = kunit_kzalloc(test, sizeof(*l), GFP_KERNEL);
+	unsigned int a = cpumask_first(cpu_online_mask), b, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, l);
+	b = cpumask_next(a, cpu_online_mask);
+	if (b >= nr_cpu_ids)
+		kunit_skip(test, "one CPU online");
+	gt_drain_all();
+	KUNIT_ASSERT_EQ(test, work_on_cpu_safe(a, gt_lines_a, l), 0);
+	KUNIT_ASSERT_EQ(test, work_on_cpu_safe(b, gt_lines_b, l), 0);
+	KUNIT_ASSERT_NOT_NULL(test, l->b);
+	for (i = 0; i < GT_LINE_OBJS; i++) {
+		KUNIT_ASSERT_NOT_NULL(test, l->a[i]);
+		KUNIT_EXPECT_NE_MSG(test, gt_line_of(l->b), gt_line_of(l->a[i]),
+				    "CPU %u's object shares a line with CPU %u's object %u", b, a, i);
+	}
+	gomem_free(l->b);
+}
+
 static struct kunit_case gomem_smp_cases[] = {
 	KUNIT_CASE(gomem_test_remote_free),
+	KUNIT_CASE(gomem_test_refill_own_line),
 	KUNIT_CASE_SLOW(gomem_test_all_cpus),
 	KUNIT_CASE_SLOW(gomem_test_tiny_cross_cpu),
 	{}

@@ -207,8 +207,10 @@ static unsigned int span_take_line_locked(struct mcentral *mc, struct mspan *s,
 			continue;
 		end = min_t(unsigned int, (w + 1) * BITS_PER_LONG, s->nelems);
 		for (idx = w * BITS_PER_LONG; idx < end && cc->count < cc->cap; idx++) {
+			unsigned long obj = s->base + idx * (unsigned long)s->elemsize;
+
 			__set_bit(idx, s->alloc_bits);
-			cc->objs[cc->count].obj = (void *)(s->base + idx * (unsigned long)s->elemsize);
+			cc->objs[cc->count].obj = (void *)obj;
 			cc->objs[cc->count].span = s;
 			cc->count++;
 			moved++;

@@ -63,6 +63,7 @@ struct mspan gomem_no_span = { .state = MSPAN_DEAD };
 struct map_leaf gomem_map_empty_leaf = {
 	.span = { [0 ... MAP_LEAF_LEN - 1] = &gomem_no_span },
 };
+
 static atomic_long_t map_bytes;		/* bytes of first levels and leaves */
 /* First levels replaced by larger ones, freed at exit (map_memory_nb's callback; exit). */
 static struct map_top *map_old[16];

@@ -742,7 +742,8 @@ static void gomem_test_refill_own_line(struct kunit *test)
 	for (i = 0; i < GT_LINE_OBJS; i++) {
 		KUNIT_ASSERT_NOT_NULL(test, l->a[i]);
 		KUNIT_EXPECT_NE_MSG(test, gt_line_of(l->b), gt_line_of(l->a[i]),
-				    "CPU %u's object shares a line with CPU %u's object %u", b, a, i);
+				    "CPU %u's object shares a line with CPU %u's object %u",
+				    b, a, i);
 	}
 	gomem_free(l->b);
 }

@@ -39,6 +39,7 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
+#include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
 #include "internal.h"
@@ -160,7 +161,11 @@ static unsigned int map_top_order(const struct map_top *top, unsigned long len)
 	return get_order(struct_size(top, leaf, len));
 }
 
-/* A first level covering direct-map offsets [0, @limit) at least. */
+/*
+ * A first level covering direct-map offsets [0, @limit) at least: whole
+ * pages from the page allocator, or, beyond its largest order (a direct map
+ * over 2 TiB with 4 KiB pages and order 10), vmalloc'd metadata.
+ */
 static struct map_top *map_top_alloc(unsigned long limit)
 {
 	unsigned long len = DIV_ROUND_UP(limit, 1UL << MAP_LEAF_SHIFT);
@@ -168,7 +173,10 @@ static struct map_top *map_top_alloc(unsigned long limit)
 	unsigned int order = map_top_order(top, len);
 	unsigned long i;
 
-	top = (void *)__get_free_pages(GFP_KERNEL, order);
+	if (order > GOMEM_MAX_ORDER)
+		top = vmalloc(PAGE_SIZE << order);
+	else
+		top = (void *)__get_free_pages(GFP_KERNEL, order);
 	if (!top)
 		return NULL;
 	top->limit = len << MAP_LEAF_SHIFT;
@@ -180,7 +188,10 @@ static struct map_top *map_top_alloc(unsigned long limit)
 
 static void map_top_free(struct map_top *top)
 {
-	free_pages((unsigned long)top, map_top_order(top, map_top_len(top)));
+	if (is_vmalloc_addr(top))
+		vfree(top);
+	else
+		free_pages((unsigned long)top, map_top_order(top, map_top_len(top)));
 }
 
 /*

@@ -248,13 +248,17 @@ static __always_inline void *gomem_tiny_bump(size_t size, gfp_t gfp, struct mcac
 	void *obj;
 
 	if (unlikely(!c->tiny || off + size > GOMEM_TINY_SIZE)) {
-		if (!c->tiny || (atomic_read(c->tiny_mask) & GOMEM_TINY_LIVE_MASK))
+		if (!c->tiny || (atomic_read(c->tiny_mask) & GOMEM_TINY_LIVE_MASK) ||
+		    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
 			return gomem_tiny_alloc_slow(size, gfp);
 		/*
 		 * Go's rewind: every object of the full block was freed, so it
 		 * starts over, with a mask of nothing but the cache's hold (a
 		 * free that raced in found its bit clear; no free releases a
 		 * held block). Wiped first under init_on_free, as a release is.
+		 * Not with kmemleak: another CPU's free clears its object's bit
+		 * before it drops the object's kmemleak record, and a new
+		 * object there would overlap that record.
 		 */
 		if (want_init_on_free())
 			memset((void *)c->tiny, 0, GOMEM_TINY_SIZE);

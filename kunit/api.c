@@ -481,12 +481,18 @@ static const struct gt_bulk_param gt_bulk[] = {
 
 KUNIT_ARRAY_PARAM_DESC(gt_bulk, gt_bulk, desc);
 
+/* Objects live in gomem; U64_MAX if the snapshot (too large for a stack) cannot be had. */
 static u64 gt_live_objects(void)
 {
-	struct gomem_memstats ms;
+	struct gomem_memstats *ms = kmalloc(sizeof(*ms), GFP_KERNEL);
+	u64 live;
 
-	gomem_read_memstats(&ms);
-	return ms.mallocs - ms.frees;
+	if (!ms)
+		return U64_MAX;
+	gomem_read_memstats(ms);
+	live = ms->mallocs - ms->frees;
+	kfree(ms);
+	return live;
 }
 
 /*

@@ -351,13 +351,19 @@ static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned lo
 		gomem_free_report(err, p, s, caller);
 		return;
 	}
+	/*
+	 * kmemleak's record goes before the bit: once the bit is clear the
+	 * last free of the block may release it and a new object take the
+	 * place. (Only the loser of a racing double free then drops the
+	 * record twice, which kmemleak reports.)
+	 */
+	kmemleak_free(p);
 	gomem_race_window(p);
 	old = atomic_fetch_andnot(BIT(o), mask);
 	if (unlikely(!(old & BIT(o)))) {	/* lost a race with another free of it */
 		gomem_free_report(GOMEM_ERR_DOUBLE_FREE, p, s, caller);
 		return;
 	}
-	kmemleak_free(p);
 	c = gomem_mcache_current();
 	c->tiny_frees++;
 	c->tiny_free_bytes += size;

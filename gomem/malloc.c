@@ -977,7 +977,6 @@ void gomem_free_bulk(size_t n, void **ptrs)
 	preempt_disable();
 	for (i = 0; i < n; i++) {
 		const void *ptr = ptrs[i];
-		struct mcache_class *cc;
 		struct mspan *s;
 		unsigned int idx;
 
@@ -1001,14 +1000,7 @@ void gomem_free_bulk(size_t n, void **ptrs)
 		kmemleak_free(ptr);
 		if (want_init_on_free())
 			memset((void *)ptr, 0, s->elemsize);
-		cc = &this_cpu_read(gomem_pcpu.ctx[ctx])->cls[s->spanclass];
-		if (unlikely(cc->count == cc->cap))
-			gomem_mcache_flush(this_cpu_read(gomem_pcpu.ctx[ctx]), s->spanclass,
-					   cc->batch);
-		cc->frees++;
-		cc->objs[cc->count].obj = (void *)ptr;
-		cc->objs[cc->count].span = s;
-		cc->count++;
+		gomem_cache_push(s, ptr, ctx);
 	}
 	preempt_enable();
 }

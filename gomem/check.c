@@ -120,25 +120,42 @@ static int check_map(void)
 	return bad;
 }
 
-/* Every page of every arena belongs to exactly one span or free run. */
+/*
+ * Every page of every arena belongs to exactly one span or free run, or is
+ * released; the byte counters add up; mheap.scav holds every free run,
+ * oldest first.
+ */
 static int check_heap(void)
 {
-	unsigned long flags, inuse = 0, sys = 0, idle_bytes = 0;
+	unsigned long flags, inuse = 0, sys = 0, released = 0, free_bytes = 0, nfree = 0;
+	unsigned long nscav = 0, last = 0;
 	struct gomem_arena *arena;
 	unsigned int i, narenas = 0;
-	bool seen_busy = false;
+	struct mspan *run;
 	int bad = 0;
 
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
 	list_for_each_entry(arena, &gomem_heap.arenas, node) {
-		unsigned int p = 0, arena_inuse = 0;
+		unsigned int p = 0, arena_inuse = 0, arena_released = 0;
 
 		narenas++;
 		sys += PAGE_SIZE << arena->order;
+		CHECK(arena->released_pages < arena->npages,
+		      "arena %p held with every page released", (void *)arena->base);
 		while (p < arena->npages) {
 			unsigned long addr = arena->base + (unsigned long)p * GOMEM_PAGE_SIZE;
-			struct mspan *s = gomem_span_of((void *)addr);
+			struct mspan *s;
 
+			if (test_bit(p, arena->released)) {
+				/* Not this arena's any more: whatever the map says is another's. */
+				s = gomem_span_of((void *)addr);
+				CHECK(!s || s->arena != arena,
+				      "released page %u still mapped to its arena", p);
+				arena_released++;
+				p++;
+				continue;
+			}
+			s = gomem_span_of((void *)addr);
 			if (!s || s->base != addr || !s->npages ||
 			    p + s->npages > arena->npages || s->arena != arena) {
 				CHECK(0, "arena page %u: no span starts there", p);
@@ -148,6 +165,10 @@ static int check_heap(void)
 				CHECK(gomem_span_of((void *)(addr + (s->npages - 1) *
 						    GOMEM_PAGE_SIZE)) == s,
 				      "free run's last page not mapped to it");
+				CHECK(find_next_bit(arena->released, p + s->npages, p) ==
+				      p + s->npages, "free run over released pages");
+				free_bytes += (unsigned long)s->npages * GOMEM_PAGE_SIZE;
+				nfree++;
 			} else {
 				CHECK(s->state == MSPAN_SMALL || s->state == MSPAN_TINY ||
 				      s->state == MSPAN_LARGE || s->state == MSPAN_FREEING,
@@ -158,15 +179,21 @@ static int check_heap(void)
 		}
 		CHECK(arena_inuse == arena->inuse_pages, "arena inuse_pages %u, spans hold %u",
 		      arena->inuse_pages, arena_inuse);
-		if (arena->inuse_pages) {
-			seen_busy = true;
-		} else {
-			CHECK(!seen_busy, "idle arena %p listed after one in use",
-			      (void *)arena->base);
-			idle_bytes += PAGE_SIZE << arena->order;
-		}
+		CHECK(arena_released == arena->released_pages,
+		      "arena released_pages %u, %u pages marked released",
+		      arena->released_pages, arena_released);
 		inuse += (unsigned long)arena_inuse * GOMEM_PAGE_SIZE;
+		released += (unsigned long)arena_released * GOMEM_PAGE_SIZE;
 	}
+	list_for_each_entry(run, &gomem_heap.scav, lru) {
+		CHECK(run->state == MSPAN_FREE, "mheap.scav holds a span in state %u", run->state);
+		CHECK(!nscav || !time_before(run->idle_since, last),
+		      "mheap.scav out of age order");
+		last = run->idle_since;
+		if (++nscav > nfree)
+			break;
+	}
+	CHECK(nscav == nfree, "%lu free runs, %lu on mheap.scav", nfree, nscav);
 	for (i = 0; i < GOMEM_FREE_LISTS; i++) {
 		struct mspan *run;
 
@@ -181,11 +208,14 @@ static int check_heap(void)
 	      gomem_heap.narenas);
 	CHECK(sys == gomem_heap.heap_sys, "arenas hold %lu bytes, heap_sys %lu", sys,
 	      gomem_heap.heap_sys);
-	CHECK(idle_bytes == gomem_heap.idle_arena_bytes,
-	      "idle arenas hold %lu bytes, idle_arena_bytes %lu", idle_bytes,
-	      gomem_heap.idle_arena_bytes);
 	CHECK(inuse == gomem_heap.heap_inuse, "spans hold %lu bytes, heap_inuse %lu", inuse,
 	      gomem_heap.heap_inuse);
+	CHECK(released == gomem_heap.heap_released,
+	      "arenas have %lu bytes released, heap_released %lu", released,
+	      gomem_heap.heap_released);
+	CHECK(gomem_heap.heap_sys == gomem_heap.heap_inuse + gomem_heap.heap_released + free_bytes,
+	      "heap_sys %lu != heap_inuse %lu + heap_released %lu + free runs %lu",
+	      gomem_heap.heap_sys, gomem_heap.heap_inuse, gomem_heap.heap_released, free_bytes);
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 	return bad;
 }
@@ -263,6 +293,10 @@ static int check_objects(void)
 		addr = arena->base;
 		end = addr + (unsigned long)arena->npages * GOMEM_PAGE_SIZE;
 		while (addr < end) {
+			if (test_bit((addr - arena->base) >> GOMEM_PAGE_SHIFT, arena->released)) {
+				addr += GOMEM_PAGE_SIZE;
+				continue;
+			}
 			s = gomem_span_of((void *)addr);
 			if (!s || !s->npages)
 				break;

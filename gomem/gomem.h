@@ -41,17 +41,18 @@ struct gomem_class_stats {
  * struct gomem_memstats - allocator statistics, after Go's runtime.MemStats
  * @alloc: bytes of live objects, each counted at its usable size
  * @total_alloc: bytes allocated since load (same measure, never decreases)
- * @sys: bytes obtained from the page allocator and still held, metadata included
+ * @sys: bytes obtained from the page allocator and still held, metadata
+ *	included (the heap's part is @heap_sys - @heap_released)
  * @mallocs: objects allocated since load (tiny objects included)
  * @frees: objects freed since load
  * @heap_alloc: same as @alloc
- * @heap_sys: bytes of heap arenas held
- * @heap_idle: bytes of heap arenas in no span
+ * @heap_sys: bytes of the heap arenas' address ranges, released parts included
+ *	(Go's meaning): @heap_inuse + @heap_free_bytes + @heap_released
+ * @heap_idle: bytes of the arenas in no span: @heap_free_bytes + @heap_released
  * @heap_inuse: bytes of heap arenas in spans
- * @heap_released: bytes of @heap_idle whose pages were given back while their
- *	address range stays reserved, as Go's scavenger does. gomem gives back
- *	whole arenas, which leave @heap_sys, so this is always 0; what was given
- *	back is in @released_bytes
+ * @heap_released: bytes of @heap_idle whose pages went back to the page
+ *	allocator while the rest of their arena stays; the heap holds
+ *	@heap_sys - @heap_released bytes of pages
  * @heap_objects: live objects (@mallocs - @frees)
  * @mspan_inuse: bytes of span structures in use
  * @mspan_sys: bytes obtained for span structures
@@ -67,8 +68,9 @@ struct gomem_class_stats {
  * @tiny_bytes: bytes of live tiny objects
  * @cached_free_bytes: bytes of free objects held by the per-CPU caches
  * @central_free_bytes: bytes of free objects in the mcentrals (spans and transfer caches)
- * @heap_free_bytes: bytes of free pages in the mheap's arenas (@heap_idle)
- * @released_bytes: bytes of arenas returned to the page allocator since load
+ * @heap_free_bytes: bytes of free pages held in the mheap's arenas
+ *	(@heap_idle - @heap_released): what the scavenger and the shrinker can give back
+ * @released_bytes: bytes of pages returned to the page allocator since load
  * @arenas: arenas held
  * @invalid_frees: reports of a pointer that is no gomem object or not its start
  * @double_frees: reports of an object that is not live (double free, use after free)
@@ -76,8 +78,15 @@ struct gomem_class_stats {
  * @corruptions: internal inconsistencies found
  * @redzone_errors: debug mode: red zones (or trailers) found overwritten
  * @poison_errors: debug mode: free objects found written to
- * @scavenger_passes: scavenger passes run since load (background and pressure)
+ * @scavenger_passes: scavenger runs since load (background and pressure; a
+ *	paced pass runs once per chunk)
  * @scavenger_cpu_drains: per-CPU cache flushes those passes had CPUs do
+ * @scavenger_ns: ns the background scavenger spent releasing pages (its lock
+ *	sections and page frees, not the grace periods it waits for)
+ * @memory_limit: the memory limit on the heap's pages in bytes, 0 for none
+ *	(module parameter memory_limit_kb)
+ * @limit_refusals: heap growths refused at the memory limit
+ * @limit_released_bytes: bytes released at once to stay under the limit
  * @by_size: per-class counters; index 0 holds nothing (large objects are above)
  */
 struct gomem_memstats {
@@ -116,6 +125,10 @@ struct gomem_memstats {
 	u64 poison_errors;
 	u64 scavenger_passes;
 	u64 scavenger_cpu_drains;
+	u64 scavenger_ns;
+	u64 memory_limit;
+	u64 limit_refusals;
+	u64 limit_released_bytes;
 	struct gomem_class_stats by_size[GOMEM_NUM_CLASSES];
 };
 

@@ -149,6 +149,9 @@ struct mspan {
 	u16 alloc_count;		/* objects handed out of the span */
 	u64 alloc_cache;		/* ~alloc_bits from freeindex, for ctz */
 	unsigned long *alloc_bits;	/* 1: handed out (to a caller or an mcache) */
+	/* Free runs: on mheap.scav, oldest first, and since when (mheap.lock). */
+	struct list_head lru;
+	unsigned long idle_since;	/* jiffies */
 
 	/*
 	 * 1: held by a caller (small spans; a byte per object, room for
@@ -161,8 +164,13 @@ struct mspan {
 };
 
 /*
- * struct gomem_arena - one chunk from alloc_pages, carved into spans.
- * Invariant: inuse_pages == the pages of its in-use spans.
+ * struct gomem_arena - one chunk from alloc_pages, split into order-0 pages
+ * (split_page()) and carved into spans; free runs inside it go back to the
+ * page allocator page by page (released), the rest of it staying.
+ * Invariants: inuse_pages == the pages of its in-use spans; released_pages
+ * == the bits set in released[]; every gomem page is in exactly one span,
+ * one free run or released; an arena with every page released is no
+ * longer held (its record is gone).
  */
 struct gomem_arena {
 	struct list_head node;		/* on mheap.arenas (mheap.lock) */
@@ -170,6 +178,14 @@ struct gomem_arena {
 	unsigned int npages;		/* gomem pages; set before listed */
 	unsigned int order;		/* kernel page order; set before listed */
 	unsigned int inuse_pages;	/* gomem pages in in-use spans (mheap.lock) */
+	unsigned int released_pages;	/* gomem pages given back (mheap.lock) */
+	/*
+	 * A bit per gomem page given back (mheap.lock). Such an address range
+	 * is the page allocator's again - another arena may even hold it - so
+	 * nothing of this arena is ever placed there again, and its page-map
+	 * entries are not this arena's to write.
+	 */
+	unsigned long released[];
 };
 
 /* struct gomem_cobj - an object held by a per-CPU cache, with its span. */
@@ -275,27 +291,56 @@ enum gomem_pool {
 /*
  * struct mheap - the arenas and their free runs.
  * Invariants: heap_sys == the sum of the arenas' bytes; heap_inuse == the
- * sum of their inuse_pages in bytes; narenas == |arenas|; idle_arena_bytes
- * == the bytes of the arenas with inuse_pages == 0, which come first on
- * arenas (the release paths walk only those).
+ * sum of their inuse_pages in bytes; heap_released == the sum of their
+ * released_pages in bytes; so heap_sys == heap_inuse + heap_released + the
+ * bytes of the free runs, and the pages held are heap_sys - heap_released;
+ * narenas == |arenas|; scav holds every free run, by idle_since, oldest first.
  */
 struct mheap {
 	raw_spinlock_t lock;		/* see the lock order above */
 	struct list_head free[GOMEM_FREE_LISTS];	/* free runs by npages (lock) */
-	/* Every arena held, those with no span in use first (lock). */
-	struct list_head arenas;
-	unsigned long idle_arena_bytes;	/* bytes of arenas with no span in use (lock) */
+	struct list_head arenas;	/* every arena held (lock) */
+	struct list_head scav;		/* every free run, oldest first (lock) */
 	/* Byte counters (lock; read racily by statistics and the shrinker). */
-	unsigned long heap_sys;		/* bytes of arenas held */
+	unsigned long heap_sys;		/* bytes of the arenas held */
 	unsigned long heap_inuse;	/* bytes in in-use spans */
-	unsigned long released;		/* bytes of arenas returned since load */
+	unsigned long heap_released;	/* bytes of the arenas given back */
+	unsigned long released;		/* bytes given back since load */
 	unsigned long narenas;		/* arenas held */
 	u32 span_gen;			/* the last mspan.gen handed out */
+	/* The memory limit: bytes held, 0 for none (WRITE_ONCE(), gomem_heap_set_limit()). */
+	unsigned long limit;
+	unsigned long limit_refusals;	/* growths refused at the limit */
+	unsigned long limit_released;	/* bytes released to stay under it */
 	/* The idle work (gomem_heap_set_idle_work(); lock). */
-	struct delayed_work *idle_work;	/* scheduled when an arena can be released */
+	struct delayed_work *idle_work;	/* scheduled when free runs exceed the threshold */
 	unsigned long idle_delay;	/* jiffies */
-	unsigned long idle_threshold;	/* idle heap bytes */
-	bool idle_futile;		/* the last pass returned nothing */
+	unsigned long idle_threshold;	/* free-run bytes */
+};
+
+/* Bytes of the free runs: free pages held (mheap.lock, or a racy read). */
+static inline unsigned long gomem_heap_free_bytes(const struct mheap *h)
+{
+	return h->heap_sys - h->heap_inuse - h->heap_released;
+}
+
+/*
+ * struct gomem_scavenge_req - what gomem_heap_scavenge() is to give back.
+ * Free runs go oldest first: while the free bytes exceed @goal, whatever
+ * their age; below it, those idle for @min_age or longer; never below
+ * @floor, and no more than @max_bytes in one call.
+ */
+struct gomem_scavenge_req {
+	unsigned long floor;		/* free bytes always kept */
+	unsigned long goal;		/* free bytes kept of runs younger than min_age */
+	unsigned long min_age;		/* jiffies; ULONG_MAX: age alone releases nothing */
+	unsigned long max_bytes;	/* at most this much in one call */
+	bool may_sleep;			/* free the pages here, after a grace period */
+	/* Set by the call: */
+	bool more;			/* stopped at max_bytes with more to give */
+	unsigned long next_due;		/* when the oldest run kept comes of age (if any) */
+	bool any_left;			/* free runs remain above the floor */
+	u64 wait_ns;			/* of it, waiting for the grace period */
 };
 
 /* Error kinds reported by gomem_report(). */
@@ -360,11 +405,10 @@ int gomem_heap_init(unsigned long initial_bytes);
 void gomem_heap_exit(void);
 struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_t gfp);
 void gomem_heap_free(struct mspan *s);
-unsigned long gomem_heap_release(unsigned long keep_idle, unsigned long max_bytes);
-unsigned long gomem_heap_idle_arena_bytes(void);
-void gomem_heap_idle_pass_done(bool progress);
+unsigned long gomem_heap_scavenge(struct gomem_scavenge_req *req);
 void gomem_heap_set_idle_work(struct delayed_work *work, unsigned long delay,
 			      unsigned long threshold);
+void gomem_heap_set_limit(unsigned long bytes);
 unsigned long gomem_max_large_pages(void);
 unsigned long gomem_heap_map_bytes(void);
 
@@ -390,12 +434,12 @@ void gomem_tiny_retire(struct mcache *c);
 unsigned long gomem_mcache_bytes(void);
 void gomem_drain_local(void);
 void gomem_drain_all(void);
-unsigned int gomem_drain_cpus(bool housekeeping);
+unsigned int gomem_drain_cpus(bool housekeeping, bool idle_only, unsigned int *busy);
 
 /* scavenge.c (layer 8) */
-int gomem_scavenger_init(unsigned long retain_bytes);
+int gomem_scavenger_init(unsigned long retain_bytes, unsigned int permille);
 void gomem_scavenger_exit(void);
-void gomem_scavenger_counts(unsigned long *passes, unsigned long *drains);
+void gomem_scavenger_counts(unsigned long *passes, unsigned long *drains, u64 *ns);
 unsigned long gomem_shrinker_count(void);
 unsigned long gomem_shrinker_scan(unsigned long nr_to_scan);
 
@@ -412,8 +456,10 @@ long gomem_error_count(enum gomem_error err);			/* report.c */
 void gomem_pool_counts(unsigned int pool, unsigned long *inuse,
 		       unsigned long *free);			/* fixalloc.c */
 long gomem_nopage_count(void);					/* fixalloc.c */
-unsigned long gomem_heap_sys_bytes(void);			/* mheap.c */
+unsigned long gomem_heap_held_bytes(void);			/* mheap.c */
 void gomem_scavenge(void);					/* scavenge.c */
+unsigned long gomem_scavenger_set_floor(unsigned long bytes);	/* scavenge.c */
+/* and gomem_heap_set_limit(), gomem_scavenger_counts(), gomem_shrinker_count/scan() */
 
 /*
  * The race window (malloc.c): in a gomem built with -DGOMEM_RACE_WINDOW, the

@@ -26,10 +26,42 @@ module_param(initial_heap_kb, ulong, 0444);
 MODULE_PARM_DESC(initial_heap_kb,
 		 "Heap to take from the page allocator at load and retain, in KiB (default: 0)");
 
-static unsigned long retain_kb = 4096;
+static unsigned long retain_kb;
 module_param(retain_kb, ulong, 0444);
 MODULE_PARM_DESC(retain_kb,
-		 "Idle heap kept from the page allocator, in KiB (default: 4096)");
+		 "Free heap pages always kept from the page allocator, in KiB: the scavenger's floor (default: 0)");
+
+static unsigned int scavenge_permille = 10;
+module_param(scavenge_permille, uint, 0444);
+MODULE_PARM_DESC(scavenge_permille,
+		 "Share of one CPU the background scavenger may spend, in 1/1000, 1-1000 (default: 10, Go's 1 %)");
+
+static unsigned long memory_limit_kb;
+
+/* A limit beyond all memory is a mistake; one below what is held is taken as it is. */
+static int memory_limit_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long kb;
+	int ret;
+
+	ret = kstrtoul(val, 0, &kb);
+	if (ret)
+		return ret;
+	if (kb > (totalram_pages() << (PAGE_SHIFT - 10)))
+		return -EINVAL;
+	*(unsigned long *)kp->arg = kb;
+	gomem_heap_set_limit(kb * 1024);
+	return 0;
+}
+
+static const struct kernel_param_ops memory_limit_ops = {
+	.set = memory_limit_set,
+	.get = param_get_ulong,
+};
+
+module_param_cb(memory_limit_kb, &memory_limit_ops, &memory_limit_kb, 0644);
+MODULE_PARM_DESC(memory_limit_kb,
+		 "Heap pages gomem may hold, in KiB, 0 for no limit; writable at runtime (default: 0)");
 
 static char *debug;
 module_param(debug, charp, 0444);
@@ -56,6 +88,8 @@ static int __init gomem_init(void)
 {
 	int ret;
 
+	if (!scavenge_permille || scavenge_permille > 1000)
+		return -EINVAL;
 	ret = gomem_debug_init(debug);
 	if (ret)
 		return ret;
@@ -71,7 +105,7 @@ static int __init gomem_init(void)
 	ret = gomem_proc_init();
 	if (ret)
 		goto out_mcache;
-	ret = gomem_scavenger_init(max(retain_kb, initial_heap_kb) * 1024);
+	ret = gomem_scavenger_init(max(retain_kb, initial_heap_kb) * 1024, scavenge_permille);
 	if (ret)
 		goto out_proc;
 	pr_info("loaded: %u size classes, %lu KiB per-CPU caches, tiny %s\n",

@@ -47,10 +47,11 @@
  *  5. A tiny object clears its bit in its block's mask; the last one out of
  *     a block no cache holds releases the block as in 3.
  *  6. A large object's span goes to the mheap directly.
- *  7. The mheap coalesces free runs. When the idle heap exceeds the retain_kb
- *     module parameter, the scavenger work item runs a second later: every
- *     CPU flushes its caches, and arenas with nothing in use go back to the
- *     page allocator.
+ *  7. The mheap coalesces free runs. When they exceed the retain_kb module
+ *     parameter, the scavenger work item runs a second later: CPUs idle
+ *     since its last pass flush their caches, and free runs go back to the
+ *     page allocator page by page, oldest first, paced to a share of a CPU
+ *     (scavenge.c).
  */
 
 #include <linux/bitops.h>

@@ -289,6 +289,31 @@ static bool mcache_cpu_empty(unsigned int cpu)
 	return true;
 }
 
+/*
+ * The gomem calls @cpu's caches served since load: a racy sum of their
+ * counters, which only tells whether the CPU used gomem between two reads.
+ */
+static u64 mcache_cpu_ops(unsigned int cpu)
+{
+	struct gomem_pcpu *pc = per_cpu_ptr(&gomem_pcpu, cpu);
+	unsigned int ctx, sc;
+	u64 ops = 0;
+
+	for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
+		struct mcache *c = pc->ctx[ctx];
+
+		/* Racy: the owner counts on meanwhile; any change says "busy". */
+		ops += data_race(c->tiny_allocs) + data_race(c->tiny_frees);
+		for (sc = 0; sc < GOMEM_NUM_SPANCLASSES; sc++)
+			/* The same racy read, of each class's counters. */
+			ops += data_race(c->cls[sc].mallocs) + data_race(c->cls[sc].frees);
+	}
+	return ops;
+}
+
+/* Each CPU's mcache_cpu_ops() at the last idle-only drain (that caller's only). */
+static DEFINE_PER_CPU(u64, mcache_seen_ops);
+
 /**
  * gomem_drain_local() - flush this CPU's caches, all contexts, to the mcentrals
  *
@@ -322,27 +347,44 @@ static long gomem_drain_fn(void *arg)
  * gomem_drain_cpus() - have CPUs flush their own caches
  * @housekeeping: skip isolated CPUs (isolcpus, nohz_full): the background
  *		  scavenger never disturbs them
+ * @idle_only: drain only the CPUs that made no gomem call since the last
+ *	       call with @idle_only (the scavenger's rule: a cache in use
+ *	       recycles its objects; one left idle would pin their spans)
+ * @busy: if not NULL, set to the CPUs skipped as busy with something cached
  *
  * Each online CPU whose caches hold something drains them from a work item
  * on that CPU: no CPU ever touches another's cache while it may be in use.
  * A CPU with empty caches is not woken. Offline CPUs were drained when they
- * went down.
+ * went down. Only one caller may pass @idle_only (the scavenger's work).
  *
  * Context: process context; may sleep.
  * Return: the CPUs drained.
  */
-unsigned int gomem_drain_cpus(bool housekeeping)
+unsigned int gomem_drain_cpus(bool housekeeping, bool idle_only, unsigned int *busy)
 {
-	unsigned int cpu, n = 0;
+	unsigned int cpu, n = 0, nbusy = 0;
 
 	cpus_read_lock();
 	for_each_online_cpu(cpu) {
-		if (mcache_cpu_empty(cpu) || (housekeeping && cpu_is_isolated(cpu)))
+		if (housekeeping && cpu_is_isolated(cpu))
+			continue;
+		if (idle_only) {
+			u64 ops = mcache_cpu_ops(cpu), *seen = per_cpu_ptr(&mcache_seen_ops, cpu);
+
+			if (ops != *seen) {
+				*seen = ops;
+				nbusy += !mcache_cpu_empty(cpu);
+				continue;
+			}
+		}
+		if (mcache_cpu_empty(cpu))
 			continue;
 		work_on_cpu(cpu, gomem_drain_fn, NULL);
 		n++;
 	}
 	cpus_read_unlock();
+	if (busy)
+		*busy = nbusy;
 	return n;
 }
 
@@ -357,7 +399,7 @@ unsigned int gomem_drain_cpus(bool housekeeping)
  */
 void gomem_drain_all(void)
 {
-	gomem_drain_cpus(false);
+	gomem_drain_cpus(false, false, NULL);
 	gomem_central_drain();
 }
 EXPORT_SYMBOL_NS_GPL(gomem_drain_all, GOMEM_INTERNAL);

@@ -22,11 +22,25 @@
  * finds NULL, which is how gomem_free() tells a gomem pointer from any
  * other.
  *
- * Memory goes back through gomem_heap_release(), which returns arenas with
- * no span in use (kept at the head of the arena list); when a free leaves an
- * arena with no span in use and more idle heap than the idle threshold,
+ * An arena is split into order-0 pages when it is taken (split_page()), so
+ * that memory goes back page by page: gomem_heap_scavenge() releases free
+ * runs, oldest first (mheap.scav), while the rest of their arena stays.
+ * A released range leaves the page map and is marked in its arena's
+ * released[] bitmap; it is the page allocator's again, and nothing of its
+ * arena is placed there again (a span needs contiguous pages behind it).
+ * An arena whose pages are all released is dropped. Go's meaning of the
+ * counters is kept: heap_sys counts the arenas' address ranges, released
+ * ones included; heap_released the part whose pages went back; the pages
+ * held are heap_sys - heap_released. Pages are freed after an RCU grace
+ * period (a lock-free free may still be reading a run it looked up): by the
+ * caller that may sleep, or by an RCU callback.
+ *
+ * When a span free leaves more free-run bytes than the idle threshold,
  * gomem_heap_free() schedules the work item the scavenger handed down at
- * load (gomem_heap_set_idle_work()). This file never calls above itself.
+ * load (gomem_heap_set_idle_work()). The memory limit
+ * (gomem_heap_set_limit()) is enforced where the heap grows: free runs are
+ * released first, then the growth refused. This file never calls above
+ * itself.
  *
  * Layer 4 (internal.h): calls fixalloc.c and report.c.
  */
@@ -39,6 +53,7 @@
 #include <linux/module.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
+#include <linux/sched/clock.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
 
@@ -132,6 +147,24 @@ static void span_free(struct mspan *s)
 		span_discard(s);
 	else
 		call_rcu(&s->rcu, span_free_rcu);
+}
+
+/* Free kernel pages [@addr, @addr + @bytes): order-0 pages of a split arena. */
+static void pages_put(unsigned long addr, unsigned long bytes)
+{
+	unsigned long end = addr + bytes;
+
+	for (; addr < end; addr += PAGE_SIZE)
+		__free_page(virt_to_page((void *)addr));
+}
+
+/* A released run's pages and structure, after a grace period. */
+static void run_put_rcu(struct rcu_head *head)
+{
+	struct mspan *run = container_of(head, struct mspan, rcu);
+
+	pages_put(run->base, (unsigned long)run->npages << GOMEM_PAGE_SHIFT);
+	span_discard(run);
 }
 
 /* === The page map === */
@@ -343,6 +376,30 @@ static void run_remove_locked(struct mspan *run)
 	map_set_locked(run->base + (run->npages - 1) * GOMEM_PAGE_SIZE, NULL);
 }
 
+/* A new free run @run, idle from now: the young end of mheap.scav. */
+static void run_lru_add_locked(struct mspan *run)
+	__must_hold(&gomem_heap.lock)
+{
+	run->idle_since = jiffies;
+	list_add_tail(&run->lru, &gomem_heap.scav);
+}
+
+/*
+ * Free run @run took in @part (which leaves mheap.scav): @run is as old as
+ * the older of the two, in that one's place; the list stays in age order.
+ */
+static void run_lru_merge_locked(struct mspan *run, struct mspan *part)
+	__must_hold(&gomem_heap.lock)
+{
+	if (time_before(part->idle_since, run->idle_since)) {
+		list_del(&run->lru);
+		list_replace(&part->lru, &run->lru);
+		run->idle_since = part->idle_since;
+	} else {
+		list_del(&part->lru);
+	}
+}
+
 /* Runs of the last free list looked at, at most, for a best fit. */
 #define GOMEM_BEST_FIT_SCAN	8
 
@@ -374,31 +431,36 @@ static struct mspan *run_find_locked(unsigned int npages)
 
 /* === Arenas === */
 
-/* @npages of @arena go into a span; an arena in use leaves the idle head of the list. */
+/* @npages of @arena go into a span. */
 static void arena_use_locked(struct gomem_arena *arena, unsigned int npages)
 	__must_hold(&gomem_heap.lock)
 {
 	lockdep_assert_held(&gomem_heap.lock);
-	if (!arena->inuse_pages) {
-		list_move_tail(&arena->node, &gomem_heap.arenas);
-		gomem_heap.idle_arena_bytes -= PAGE_SIZE << arena->order;
-	}
 	arena->inuse_pages += npages;
 	gomem_heap.heap_inuse += (unsigned long)npages << GOMEM_PAGE_SHIFT;
 }
 
-/* A span of @npages left @arena; true when the arena has no span in use any more. */
-static bool arena_unuse_locked(struct gomem_arena *arena, unsigned int npages)
+/* A span of @npages left @arena. */
+static void arena_unuse_locked(struct gomem_arena *arena, unsigned int npages)
 	__must_hold(&gomem_heap.lock)
 {
 	lockdep_assert_held(&gomem_heap.lock);
 	arena->inuse_pages -= npages;
 	gomem_heap.heap_inuse -= (unsigned long)npages << GOMEM_PAGE_SHIFT;
-	if (arena->inuse_pages)
-		return false;
-	list_move(&arena->node, &gomem_heap.arenas);
-	gomem_heap.idle_arena_bytes += PAGE_SIZE << arena->order;
-	return true;
+}
+
+/* Pages held: the arenas' bytes less those given back (mheap.lock, or a racy read). */
+static unsigned long heap_held(void)
+{
+	return READ_ONCE(gomem_heap.heap_sys) - READ_ONCE(gomem_heap.heap_released);
+}
+
+/* Would holding @bytes more pass the memory limit? */
+static bool heap_over_limit(unsigned long bytes)
+{
+	unsigned long limit = READ_ONCE(gomem_heap.limit);
+
+	return limit && heap_held() + bytes > limit;
 }
 
 /*
@@ -422,27 +484,85 @@ static void span_publish_locked(struct mspan *s, unsigned long base, struct gome
 	WRITE_ONCE(s->state_gen, w.word);
 }
 
+/* Scavenger's pass at the memory limit, without waiting for it (mheap.lock not held). */
+static void heap_kick_idle_work(void)
+{
+	struct delayed_work *work;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+	work = gomem_heap.idle_work;
+	if (work)
+		mod_delayed_work(system_unbound_wq, work, 0);
+	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+}
+
 /*
- * Take an arena of at least @npages from the page allocator. With @s, the
- * span @s is carved from its start before the arena becomes visible to
- * anyone: no release path can take the arena back, and no other caller the
- * pages, between the growth and the caller's use. The rest becomes a free
- * run. Without @s (the initial heap), the whole arena is one free run.
+ * Make room under the memory limit for @bytes more: release free runs,
+ * oldest first, with their pages freed after a grace period by RCU (any
+ * context). True when the growth may go on.
+ */
+static bool heap_limit_room(unsigned long bytes)
+{
+	struct gomem_scavenge_req req = { .min_age = ULONG_MAX };
+	unsigned long released, flags;
+
+	if (!heap_over_limit(bytes))
+		return true;
+	req.max_bytes = ALIGN(heap_held() + bytes - READ_ONCE(gomem_heap.limit),
+			      GOMEM_PAGE_SIZE);
+	released = gomem_heap_scavenge(&req);
+	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+	gomem_heap.limit_released += released;
+	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+	return !heap_over_limit(bytes);
+}
+
+/* Count a growth refused at the limit, and have the scavenger flush the caches. */
+static void heap_limit_refuse(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
+	gomem_heap.limit_refusals++;
+	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+	heap_kick_idle_work();
+}
+
+/*
+ * Take an arena of at least @npages from the page allocator and split it
+ * into order-0 pages. With @s, the span @s is carved from its start before
+ * the arena becomes visible to anyone: no release path can take the arena
+ * back, and no other caller the pages, between the growth and the caller's
+ * use. The rest becomes a free run. Without @s (the initial heap), the
+ * whole arena is one free run. Near the memory limit the arena is no
+ * larger than the span: the pages past it go back at once (released from
+ * the start); a growth the limit has no room for fails.
  */
 static int heap_grow(struct mspan *s, unsigned int npages, gfp_t gfp)
 {
 	unsigned int min_order = get_order((unsigned long)npages << GOMEM_PAGE_SHIFT);
 	unsigned int order = max_t(unsigned int, min_order, GOMEM_ARENA_ORDER);
 	gfp_t pgfp = gomem_page_gfp(gfp);
+	unsigned long flags, base, bytes, trim = 0;
 	struct gomem_arena *arena;
 	struct page *page = NULL;
 	struct mspan *run;
-	unsigned long flags, base;
 
 	if (min_order > GOMEM_MAX_ORDER)
 		return -E2BIG;
 	if (!gomem_may_alloc_pages())
 		return -ENOMEM;
+	bytes = PAGE_SIZE << order;
+	if (heap_over_limit(bytes)) {
+		order = min_order;
+		bytes = s ? (unsigned long)npages << GOMEM_PAGE_SHIFT : PAGE_SIZE << order;
+		if (!heap_limit_room(bytes)) {
+			heap_limit_refuse();
+			return -ENOMEM;
+		}
+		trim = s ? (1UL << (order - GOMEM_PAGE_ORDER)) - npages : 0;
+	}
 	/* Large chunks only when they come easily; then the order the span needs. */
 	for (; order > min_order; order = order >= min_order + 2 ? order - 2 : min_order) {
 		page = alloc_pages((pgfp | __GFP_NOWARN | __GFP_NORETRY) & ~__GFP_NOFAIL, order);
@@ -455,24 +575,23 @@ static int heap_grow(struct mspan *s, unsigned int npages, gfp_t gfp)
 		if (!page)
 			return -ENOMEM;
 	}
+	/* Each page its own, so that any of them can go back alone. */
+	split_page(page, order);
 	base = (unsigned long)page_address(page);
 	arena = gomem_fixalloc_alloc(&gomem_pools[GOMEM_POOL_ARENA], gfp);
 	run = span_alloc(0, gfp);
 	if (!arena || !run ||
-	    map_ensure(map_key(base), 1UL << (order - GOMEM_PAGE_ORDER), pgfp & ~__GFP_NOFAIL)) {
-		if (arena)
-			gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_ARENA], arena);
-		if (run)
-			span_discard(run);
-		__free_pages(page, order);
-		return -ENOMEM;
-	}
+	    map_ensure(map_key(base), 1UL << (order - GOMEM_PAGE_ORDER), pgfp & ~__GFP_NOFAIL))
+		goto fail;
 	arena->base = base;
 	arena->order = order;
 	arena->npages = 1U << (order - GOMEM_PAGE_ORDER);
 	arena->inuse_pages = 0;
+	arena->released_pages = trim;
+	bitmap_zero(arena->released, arena->npages);
+	bitmap_set(arena->released, arena->npages - trim, trim);
 	run->base = base;
-	run->npages = arena->npages;
+	run->npages = arena->npages - trim;
 	run->arena = arena;
 	if (s) {
 		run->base += (unsigned long)npages << GOMEM_PAGE_SHIFT;
@@ -480,78 +599,186 @@ static int heap_grow(struct mspan *s, unsigned int npages, gfp_t gfp)
 	}
 
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
-	list_add(&arena->node, &gomem_heap.arenas);	/* idle, until a span is carved */
-	gomem_heap.idle_arena_bytes += PAGE_SIZE << order;
+	if (heap_over_limit(bytes)) {
+		/* Others grew the heap meanwhile. */
+		gomem_heap.limit_refusals++;
+		raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+		goto fail;
+	}
+	list_add(&arena->node, &gomem_heap.arenas);
 	gomem_heap.narenas++;
 	gomem_heap.heap_sys += PAGE_SIZE << order;
+	gomem_heap.heap_released += trim << GOMEM_PAGE_SHIFT;
+	gomem_heap.released += trim << GOMEM_PAGE_SHIFT;
 	if (s)
 		span_publish_locked(s, base, arena);
-	if (run->npages)
+	if (run->npages) {
 		run_insert_locked(run);
+		run_lru_add_locked(run);
+	}
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 	if (!run->npages)
 		span_discard(run);	/* the span took the whole arena; never seen */
+	/* Pages past the span, never seen by anyone: back at once. */
+	pages_put(base + ((unsigned long)(arena->npages - trim) << GOMEM_PAGE_SHIFT),
+		  trim << GOMEM_PAGE_SHIFT);
 	return 0;
+
+fail:
+	if (arena)
+		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_ARENA], arena);
+	if (run)
+		span_discard(run);
+	pages_put(base, PAGE_SIZE << order);
+	return -ENOMEM;
 }
 
-/**
- * gomem_heap_release() - return idle arenas to the page allocator
- * @keep_idle: idle heap bytes to keep; 0 releases every idle arena
- * @max_bytes: stop once this much was released (ULONG_MAX: no limit)
- *
- * Returns arenas with no span in use, one by one, while the idle heap
- * (heap_sys - heap_inuse) still exceeds @keep_idle by the arena's size.
- * Only those arenas are looked at: they head the list of arenas.
- *
- * Context: process context; may sleep (an RCU grace period before the
- * pages go). Takes the mheap lock.
- * Return: bytes returned to the page allocator.
+/*
+ * Take free run @run, or its last @npages pages into @tail, out of the heap
+ * for good: off the lists and the page map, counted released in its arena.
+ * An arena left with every page released is dropped. The pages are the
+ * caller's to free after a grace period, with the structure returned.
  */
-unsigned long gomem_heap_release(unsigned long keep_idle, unsigned long max_bytes)
+static struct mspan *run_release_locked(struct mspan *run, unsigned int npages,
+					struct mspan *tail)
+	__must_hold(&gomem_heap.lock)
 {
-	struct gomem_arena *arena, *tmp;
-	unsigned long flags, released = 0;
+	struct gomem_arena *arena = run->arena;
+	unsigned long bytes = (unsigned long)npages << GOMEM_PAGE_SHIFT;
+	struct mspan *gone = run;
+
+	lockdep_assert_held(&gomem_heap.lock);
+	run_remove_locked(run);
+	if (npages < run->npages) {
+		run->npages -= npages;
+		run_insert_locked(run);	/* its head stays, as old as it was */
+		gone = tail;
+		gone->base = run->base + ((unsigned long)run->npages << GOMEM_PAGE_SHIFT);
+		gone->npages = npages;
+	} else {
+		list_del(&run->lru);
+	}
+	WRITE_ONCE(gone->state, MSPAN_DEAD);
+	gone->arena = NULL;
+	bitmap_set(arena->released, (gone->base - arena->base) >> GOMEM_PAGE_SHIFT, npages);
+	arena->released_pages += npages;
+	gomem_heap.heap_released += bytes;
+	gomem_heap.released += bytes;
+	if (arena->released_pages == arena->npages) {
+		list_del(&arena->node);
+		gomem_heap.narenas--;
+		gomem_heap.heap_sys -= PAGE_SIZE << arena->order;
+		gomem_heap.heap_released -= PAGE_SIZE << arena->order;
+		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_ARENA], arena);
+	}
+	return gone;
+}
+
+/* Free runs released in one gomem_heap_scavenge() call, at most: the lock's hold. */
+#define GOMEM_SCAVENGE_BATCH	32
+
+/**
+ * gomem_heap_scavenge() - give free pages back to the page allocator
+ * @req: what to give back (struct gomem_scavenge_req); its results are set
+ *
+ * Walks the free runs oldest first and releases whole runs, or the tail of
+ * the last one so as to stop exactly at the floor, the goal or @max_bytes
+ * (page-granular). No more than GOMEM_SCAVENGE_BATCH runs go in one call
+ * (@req->more then says there is more). With @req->may_sleep the pages are
+ * freed here after a grace period; otherwise an RCU callback frees them,
+ * and they are counted released at once.
+ *
+ * Context: with @req->may_sleep, process context; otherwise any context
+ * but NMI. Takes the mheap lock.
+ * Return: bytes released.
+ */
+unsigned long gomem_heap_scavenge(struct gomem_scavenge_req *req)
+{
+	struct mspan *run, *tmp, *gone, *tail;
+	unsigned long flags, now = jiffies, released = 0;
+	unsigned int nruns = 0;
 	LIST_HEAD(victims);
+	u64 t0;
+
+	req->more = false;
+	req->any_left = false;
+	req->next_due = 0;
+	req->wait_ns = 0;
+	if (!req->max_bytes)
+		return 0;
+	/* A structure for the tail of a run released in part; no allocation under the lock. */
+	tail = span_alloc(0, GFP_NOWAIT | __GFP_NOWARN);
 
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
-	list_for_each_entry_safe(arena, tmp, &gomem_heap.arenas, node) {
-		unsigned long bytes = PAGE_SIZE << arena->order;
-		unsigned long idle = gomem_heap.heap_sys - gomem_heap.heap_inuse;
-		struct mspan *run;
+	list_for_each_entry_safe(run, tmp, &gomem_heap.scav, lru) {
+		unsigned long free = gomem_heap_free_bytes(&gomem_heap), want;
+		bool old = req->min_age != ULONG_MAX &&
+			   time_after_eq(now, run->idle_since + req->min_age);
 
-		if (arena->inuse_pages || released >= max_bytes)
-			break;		/* the idle arenas come first */
-		if (idle < keep_idle + bytes)
-			continue;
-		run = gomem_span_of((void *)arena->base);
-		if (unlikely(!run || run->state != MSPAN_FREE || run->npages != arena->npages)) {
-			/* No span in use, yet not one free run: keep it, say so. */
-			gomem_report(GOMEM_ERR_CORRUPT, (void *)arena->base, run, 0, 0);
-			continue;
+		if (free <= req->floor)
+			break;
+		if (released >= req->max_bytes || nruns == GOMEM_SCAVENGE_BATCH) {
+			req->more = true;
+			break;
 		}
-		run_remove_locked(run);
-		span_free(run);
-		list_move(&arena->node, &victims);
-		gomem_heap.idle_arena_bytes -= bytes;
-		gomem_heap.narenas--;
-		gomem_heap.heap_sys -= bytes;
-		gomem_heap.released += bytes;
-		released += bytes;
+		want = min(free - req->floor, req->max_bytes - released);
+		if (!old)
+			want = free > req->goal ? min(want, free - req->goal) : 0;
+		want >>= GOMEM_PAGE_SHIFT;
+		if (!want) {
+			/* Under the goal (or the floor) but for less than a page. */
+			if (!old && free > req->floor) {
+				req->any_left = true;
+				if (req->min_age != ULONG_MAX)
+					req->next_due = run->idle_since + req->min_age;
+			}
+			break;
+		}
+		if (want < run->npages && !tail) {
+			req->more = true;
+			break;
+		}
+		if (want >= run->npages) {
+			want = run->npages;
+			gone = run_release_locked(run, want, NULL);
+		} else {
+			gone = run_release_locked(run, want, tail);
+			tail = NULL;
+		}
+		released += want << GOMEM_PAGE_SHIFT;
+		nruns++;
+		if (req->may_sleep)
+			list_add(&gone->lru, &victims);
+		else
+			call_rcu(&gone->rcu, run_put_rcu);
+		if (gone != run) {
+			/* Its head stays, and is where the next call starts. */
+			if (released >= req->max_bytes) {
+				req->more = true;
+			} else if (!old && req->min_age != ULONG_MAX) {
+				req->any_left = true;
+				req->next_due = run->idle_since + req->min_age;
+			}
+			break;
+		}
 	}
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+	if (tail)
+		span_discard(tail);
 
 	if (list_empty(&victims))
-		return 0;
+		return released;
 	/*
-	 * A lock-free reader that looked up a span of these arenas before they
-	 * left the page map may still read the span's pages (debug mode's red
-	 * zone and trailer, in an RCU read-side section): wait for it.
+	 * A lock-free reader that looked up one of these runs before it left
+	 * the page map may still read its structure, or debug mode's red zone
+	 * and trailer in its pages, in an RCU read-side section: wait for it.
 	 */
+	t0 = local_clock();
 	synchronize_rcu();
-	list_for_each_entry_safe(arena, tmp, &victims, node) {
-		list_del(&arena->node);
-		free_pages(arena->base, arena->order);
-		gomem_fixalloc_free(&gomem_pools[GOMEM_POOL_ARENA], arena);
+	req->wait_ns = local_clock() - t0;
+	list_for_each_entry_safe(gone, tmp, &victims, lru) {
+		pages_put(gone->base, (unsigned long)gone->npages << GOMEM_PAGE_SHIFT);
+		span_discard(gone);
 	}
 	return released;
 }
@@ -623,6 +850,7 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 		run->npages -= npages;
 		run_insert_locked(run);
 	} else {
+		list_del(&run->lru);
 		span_free(run);
 	}
 	span_publish_locked(s, base, arena);
@@ -642,13 +870,11 @@ fail:	/* nothing was published: everything goes back at once */
  * gomem_heap_free() - give a span's pages back to the heap
  * @s: a span in state MSPAN_SMALL or MSPAN_TINY with no object handed out, or MSPAN_FREEING
  *
- * Coalesces with free neighbours in the same arena. Schedules the idle work
- * (gomem_heap_set_idle_work()) when the span was its arena's last one in
- * use and the idle heap exceeds the idle threshold by the arena's size, so
- * that a release would return it; or, while the last pass made progress
- * (gomem_heap_idle_pass_done()), when the idle heap exceeds the threshold
- * at all, since a flush of the caches may then empty arenas. A free on a
- * heap where the last pass found nothing to return leaves it alone.
+ * Coalesces with free neighbours in the same arena (a released neighbour's
+ * pages are no longer the arena's; another arena may even hold them). The
+ * run is as old as its oldest part. Schedules the idle work
+ * (gomem_heap_set_idle_work()) when the free runs exceed the idle
+ * threshold; a pass already scheduled stays as it is.
  *
  * Context: any context; no gomem lock held. Takes the mheap lock.
  */
@@ -658,13 +884,13 @@ void gomem_heap_free(struct mspan *s)
 	unsigned long end = s->base + ((unsigned long)s->npages << GOMEM_PAGE_SHIFT);
 	unsigned long arena_end = arena->base + ((unsigned long)arena->npages << GOMEM_PAGE_SHIFT);
 	struct mspan *run = s, *prev = NULL, *next = NULL;
-	unsigned long flags, idle_bytes;
-	struct delayed_work *work;
-	bool kick = false, idle;
+	struct delayed_work *work = NULL;
+	bool listed = false;
+	unsigned long flags;
 
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
 	map_set_range_locked(s->base, s->npages, NULL);
-	idle = arena_unuse_locked(arena, s->npages);
+	arena_unuse_locked(arena, s->npages);
 	WRITE_ONCE(s->state, MSPAN_FREE);
 	if (s->spare) {
 		/*
@@ -682,37 +908,41 @@ void gomem_heap_free(struct mspan *s)
 
 	if (run->base > arena->base) {
 		prev = gomem_span_of((void *)(run->base - GOMEM_PAGE_SIZE));
-		if (prev && prev->state != MSPAN_FREE)
+		if (prev && (prev->state != MSPAN_FREE || prev->arena != arena))
 			prev = NULL;
 	}
 	if (end < arena_end) {
 		next = gomem_span_of((void *)end);
-		if (next && next->state != MSPAN_FREE)
+		if (next && (next->state != MSPAN_FREE || next->arena != arena))
 			next = NULL;
 	}
 	if (prev) {
 		run_remove_locked(prev);
 		prev->npages += run->npages;
 		span_free(run);
-		run = prev;
+		run = prev;		/* listed on mheap.scav, with its age */
+		listed = true;
 	}
 	if (next) {
 		run_remove_locked(next);
 		run->npages += next->npages;
+		if (listed) {
+			run_lru_merge_locked(run, next);
+		} else {
+			list_replace(&next->lru, &run->lru);
+			run->idle_since = next->idle_since;
+			listed = true;
+		}
 		span_free(next);
 	}
 	run_insert_locked(run);
-	work = gomem_heap.idle_work;
-	idle_bytes = gomem_heap.heap_sys - gomem_heap.heap_inuse;
-	if (work && idle && idle_bytes >= gomem_heap.idle_threshold + (PAGE_SIZE << arena->order)) {
-		kick = true;
-		gomem_heap.idle_futile = false;
-	} else if (work && !gomem_heap.idle_futile && idle_bytes > gomem_heap.idle_threshold) {
-		kick = true;
-	}
+	if (!listed)
+		run_lru_add_locked(run);
+	if (gomem_heap_free_bytes(&gomem_heap) > gomem_heap.idle_threshold)
+		work = gomem_heap.idle_work;
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 
-	if (kick)	/* on a housekeeping CPU */
+	if (work)	/* on a housekeeping CPU */
 		queue_delayed_work(system_unbound_wq, work, gomem_heap.idle_delay);
 }
 
@@ -749,6 +979,7 @@ int gomem_heap_init(unsigned long initial_bytes)
 	for (i = 0; i < GOMEM_FREE_LISTS; i++)
 		INIT_LIST_HEAD(&gomem_heap.free[i]);
 	INIT_LIST_HEAD(&gomem_heap.arenas);
+	INIT_LIST_HEAD(&gomem_heap.scav);
 
 	for (i = GOMEM_POOL_SPAN0, b = 0; i <= GOMEM_POOL_SPAN16; i++) {
 		static const char * const names[] = {
@@ -761,7 +992,9 @@ int gomem_heap_init(unsigned long initial_bytes)
 					  b * sizeof(unsigned long), SMP_CACHE_BYTES));
 		b = b ? 2 * b : 1;
 	}
-	gomem_fixalloc_init(&gomem_pools[GOMEM_POOL_ARENA], "arena", sizeof(struct gomem_arena));
+	gomem_fixalloc_init(&gomem_pools[GOMEM_POOL_ARENA], "arena",
+			    struct_size_t(struct gomem_arena, released,
+					  BITS_TO_LONGS(gomem_max_large_pages())));
 	gomem_fixalloc_init(&gomem_pools[GOMEM_POOL_TINYMASK], "tinymask",
 			    sizeof(atomic_t) * gomem_class_to_nelems[GOMEM_TINY_SIZECLASS]);
 
@@ -814,47 +1047,34 @@ void gomem_heap_set_idle_work(struct delayed_work *work, unsigned long delay,
 }
 
 /**
- * gomem_heap_idle_pass_done() - what the idle work's last pass achieved
- * @progress: it returned memory
+ * gomem_heap_set_limit() - the memory limit
+ * @bytes: pages the heap may hold (heap_sys - heap_released), 0 for no limit
  *
- * After a pass that returned nothing, only a span free that empties an
- * arena schedules the idle work again (gomem_heap_free()).
+ * A growth that would pass the limit first releases free runs, then fails.
+ * A limit below what is held now is taken as it is: growths fail until
+ * frees and releases bring the heap under it.
  *
- * Context: any context; takes the mheap lock.
+ * Context: any context, before gomem_heap_init() too.
  */
-void gomem_heap_idle_pass_done(bool progress)
+void gomem_heap_set_limit(unsigned long bytes)
 {
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
-	gomem_heap.idle_futile = !progress;
-	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+	WRITE_ONCE(gomem_heap.limit, bytes);
 }
+EXPORT_SYMBOL_NS_GPL(gomem_heap_set_limit, GOMEM_INTERNAL);
 
 /**
- * gomem_heap_sys_bytes() - bytes of arenas held now
+ * gomem_heap_held_bytes() - bytes of pages the heap holds now
  *
- * Context: any context.
- * Return: the bytes.
- */
-unsigned long gomem_heap_sys_bytes(void)
-{
-	return READ_ONCE(gomem_heap.heap_sys);
-}
-EXPORT_SYMBOL_NS_GPL(gomem_heap_sys_bytes, GOMEM_INTERNAL);
-
-/**
- * gomem_heap_idle_arena_bytes() - bytes of arenas with no span in use
- *
- * What gomem_heap_release(0, ULONG_MAX) would return now: the shrinker's count.
+ * The arenas' bytes less those released: heap_sys - heap_released.
  *
  * Context: any context; a racy read.
  * Return: the bytes.
  */
-unsigned long gomem_heap_idle_arena_bytes(void)
+unsigned long gomem_heap_held_bytes(void)
 {
-	return READ_ONCE(gomem_heap.idle_arena_bytes);
+	return heap_held();
 }
+EXPORT_SYMBOL_NS_GPL(gomem_heap_held_bytes, GOMEM_INTERNAL);
 
 /**
  * gomem_heap_exit() - return every arena and all metadata
@@ -866,19 +1086,25 @@ void gomem_heap_exit(void)
 	struct gomem_arena *arena, *tmp;
 	unsigned int i;
 
-	/* Span structures, masks and arenas still waiting for a grace period. */
+	/* Span structures, masks and released pages still waiting for a grace period. */
 	rcu_barrier();
 	list_for_each_entry_safe(arena, tmp, &gomem_heap.arenas, node) {
+		unsigned int p;
+
 		list_del(&arena->node);
-		free_pages(arena->base, arena->order);
-		gomem_heap.heap_sys -= PAGE_SIZE << arena->order;
-		gomem_heap.released += PAGE_SIZE << arena->order;
+		for_each_clear_bit(p, arena->released, arena->npages)
+			pages_put(arena->base + (unsigned long)p * GOMEM_PAGE_SIZE,
+				  GOMEM_PAGE_SIZE);
+		gomem_heap.released += (unsigned long)(arena->npages - arena->released_pages) <<
+				       GOMEM_PAGE_SHIFT;
 	}
 	gomem_heap.narenas = 0;
+	gomem_heap.heap_sys = 0;
 	gomem_heap.heap_inuse = 0;
-	gomem_heap.idle_arena_bytes = 0;
+	gomem_heap.heap_released = 0;
 	for (i = 0; i < GOMEM_FREE_LISTS; i++)
 		INIT_LIST_HEAD(&gomem_heap.free[i]);
+	INIT_LIST_HEAD(&gomem_heap.scav);
 	for (i = 0; i < GOMEM_NR_POOLS; i++)
 		gomem_fixalloc_destroy(&gomem_pools[i]);
 	map_destroy();

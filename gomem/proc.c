@@ -92,6 +92,7 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 	u64 tiny_ab = 0, tiny_fb = 0, lab = 0, lfb = 0;
 	unsigned long flags, passes, drains;
 	unsigned int sc, i;
+	u64 scav_ns;
 
 	memset(ms, 0, sizeof(*ms));
 	sum_caches(ms, &tiny_ab, &tiny_fb, &lab, &lfb);
@@ -122,16 +123,19 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 	}
 	ms->heap_alloc = ms->alloc;
 	ms->heap_objects = ms->mallocs - ms->frees;
-	/* One consistent view of the heap: four loads under its lock. */
+	/* One consistent view of the heap: a few loads under its lock. */
 	raw_spin_lock_irqsave(&gomem_heap.lock, flags);
 	ms->heap_sys = gomem_heap.heap_sys;
 	ms->heap_inuse = gomem_heap.heap_inuse;
+	ms->heap_released = gomem_heap.heap_released;
 	ms->released_bytes = gomem_heap.released;
 	ms->arenas = gomem_heap.narenas;
+	ms->memory_limit = gomem_heap.limit;
+	ms->limit_refusals = gomem_heap.limit_refusals;
+	ms->limit_released_bytes = gomem_heap.limit_released;
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 	ms->heap_idle = ms->heap_sys - ms->heap_inuse;
-	ms->heap_released = 0;
-	ms->heap_free_bytes = ms->heap_idle;
+	ms->heap_free_bytes = ms->heap_idle - ms->heap_released;
 	for (i = GOMEM_POOL_SPAN0; i <= GOMEM_POOL_SPAN16; i++) {
 		ms->mspan_inuse += READ_ONCE(gomem_pools[i].inuse) * gomem_pools[i].size;
 		ms->mspan_sys += READ_ONCE(gomem_pools[i].sys);
@@ -140,16 +144,17 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 	ms->mcache_sys = gomem_mcache_bytes();
 	ms->other_sys = gomem_heap_map_bytes() + READ_ONCE(gomem_pools[GOMEM_POOL_ARENA].sys) +
 			READ_ONCE(gomem_pools[GOMEM_POOL_TINYMASK].sys) + gomem_central_bytes();
-	ms->sys = ms->heap_sys + ms->mspan_sys + ms->mcache_sys + ms->other_sys;
+	ms->sys = ms->heap_sys - ms->heap_released + ms->mspan_sys + ms->mcache_sys + ms->other_sys;
 	ms->invalid_frees = atomic_long_read(&gomem_errors[GOMEM_ERR_INVALID_FREE]);
 	ms->double_frees = atomic_long_read(&gomem_errors[GOMEM_ERR_DOUBLE_FREE]);
 	ms->nmi_calls = atomic_long_read(&gomem_errors[GOMEM_ERR_NMI]);
 	ms->corruptions = atomic_long_read(&gomem_errors[GOMEM_ERR_CORRUPT]);
 	ms->redzone_errors = atomic_long_read(&gomem_errors[GOMEM_ERR_REDZONE]);
 	ms->poison_errors = atomic_long_read(&gomem_errors[GOMEM_ERR_POISON]);
-	gomem_scavenger_counts(&passes, &drains);
+	gomem_scavenger_counts(&passes, &drains, &scav_ns);
 	ms->scavenger_passes = passes;
 	ms->scavenger_cpu_drains = drains;
+	ms->scavenger_ns = scav_ns;
 }
 EXPORT_SYMBOL_GPL(gomem_read_memstats);
 
@@ -172,6 +177,8 @@ static const struct {
 	FIELD(heap_free_bytes), FIELD(released_bytes), FIELD(arenas), FIELD(invalid_frees),
 	FIELD(double_frees), FIELD(nmi_calls), FIELD(corruptions), FIELD(redzone_errors),
 	FIELD(poison_errors), FIELD(scavenger_passes), FIELD(scavenger_cpu_drains),
+	FIELD(scavenger_ns), FIELD(memory_limit), FIELD(limit_refusals),
+	FIELD(limit_released_bytes),
 };
 
 static int gomem_proc_show(struct seq_file *m, void *v)

@@ -364,7 +364,7 @@ unsigned long gt_quiesce_heap(void)
 {
 	gt_drain_all();
 	gomem_scavenge();
-	return gomem_heap_sys_bytes();
+	return gomem_heap_held_bytes();
 }
 
 static int gt_kthread_main(void *arg)

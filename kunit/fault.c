@@ -156,8 +156,9 @@ static void gt_expect_consistent(struct kunit *test, const struct gt_snap *s)
 	KUNIT_EXPECT_EQ(test, ms->heap_objects, ms->mallocs - ms->frees);
 	KUNIT_EXPECT_EQ(test, ms->heap_alloc, ms->alloc);
 	KUNIT_EXPECT_EQ(test, ms->heap_idle, ms->heap_sys - ms->heap_inuse);
-	KUNIT_EXPECT_EQ(test, ms->sys, ms->heap_sys + ms->mspan_sys + ms->mcache_sys +
-			ms->other_sys);
+	KUNIT_EXPECT_EQ(test, ms->sys, ms->heap_sys - ms->heap_released + ms->mspan_sys +
+			ms->mcache_sys + ms->other_sys);
+	KUNIT_EXPECT_EQ(test, ms->heap_free_bytes, ms->heap_idle - ms->heap_released);
 	KUNIT_EXPECT_LE(test, ms->alloc, ms->heap_inuse);
 	KUNIT_EXPECT_LE(test, ms->mspan_inuse, ms->mspan_sys);
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
@@ -208,9 +209,18 @@ static void gt_expect_untouched(struct kunit *test, const struct gt_snap *a,
 /* Drain and scavenge; the heap must be empty (nothing else uses gomem here). */
 static void gt_assert_empty_heap(struct kunit *test)
 {
-	unsigned long sys = gt_quiesce_heap();
+	unsigned long held = gt_quiesce_heap();
+	struct gomem_memstats *ms;
 
-	KUNIT_ASSERT_EQ_MSG(test, sys, 0, "the heap keeps %lu bytes after a scavenge", sys);
+	if (held) {
+		ms = kunit_kzalloc(test, sizeof(*ms), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, ms);
+		gomem_read_memstats(ms);
+		KUNIT_FAIL(test,
+			   "the heap holds %lu bytes after a scavenge: %llu in use, %llu of %llu released, %llu arenas",
+			   held, ms->heap_inuse, ms->heap_released, ms->heap_sys, ms->arenas);
+	}
+	KUNIT_ASSERT_EQ(test, held, 0);
 }
 
 /* === Requests === */
@@ -632,7 +642,7 @@ static bool gt_nth_request(struct kunit *test, struct gt_snap *base, struct gt_s
 	/* Without its 4 MiB arena, a smaller request takes a smaller one. */
 	if (!from && n == 1 && warm && size < SZ_4M) {
 		KUNIT_EXPECT_NOT_NULL_MSG(test, p, "size %zu: no fallback arena", size);
-		KUNIT_EXPECT_LT(test, gomem_heap_sys_bytes(), SZ_4M);
+		KUNIT_EXPECT_LT(test, gomem_heap_held_bytes(), SZ_4M);
 	}
 	if (p) {
 		KUNIT_EXPECT_GE(test, gomem_usable_size(p), size);

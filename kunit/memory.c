@@ -67,7 +67,7 @@ static void gomem_test_memory_returns(struct kunit *test)
 		gt_stamp(objs[n], sizes[n], n);
 		bytes += gomem_usable_size(objs[n]);
 	}
-	peak = gomem_heap_sys_bytes();
+	peak = gomem_heap_held_bytes();
 	for (i = 0; i < n; i++) {
 		bad += !gt_intact(objs[i], sizes[i], i);
 		gomem_free(objs[i]);
@@ -75,7 +75,7 @@ static void gomem_test_memory_returns(struct kunit *test)
 	gomem_drain_local();
 	migrate_enable();
 	gomem_scavenge();
-	end = gomem_heap_sys_bytes();
+	end = gomem_heap_held_bytes();
 
 	kunit_info(test, "%u objects, %lu bytes; heap %lu before, %lu at the peak, %lu after",
 		   n, bytes, base, peak, end);
@@ -91,8 +91,9 @@ static void gt_expect_memstats_sane(struct kunit *test, const struct gomem_memst
 	KUNIT_EXPECT_EQ(test, ms->heap_objects, ms->mallocs - ms->frees);
 	KUNIT_EXPECT_EQ(test, ms->heap_alloc, ms->alloc);
 	KUNIT_EXPECT_EQ(test, ms->heap_idle, ms->heap_sys - ms->heap_inuse);
-	KUNIT_EXPECT_EQ(test, ms->sys, ms->heap_sys + ms->mspan_sys + ms->mcache_sys +
-			ms->other_sys);
+	KUNIT_EXPECT_EQ(test, ms->sys, ms->heap_sys - ms->heap_released + ms->mspan_sys +
+			ms->mcache_sys + ms->other_sys);
+	KUNIT_EXPECT_EQ(test, ms->heap_free_bytes, ms->heap_idle - ms->heap_released);
 	KUNIT_EXPECT_LE(test, ms->alloc, ms->heap_inuse);
 	KUNIT_EXPECT_LE(test, ms->alloc, ms->total_alloc);
 	KUNIT_EXPECT_LE(test, ms->large_bytes, ms->alloc);
@@ -222,10 +223,10 @@ static void gt_expect_memstats_always(struct kunit *test, const struct gomem_mem
 	KUNIT_EXPECT_EQ(test, ms->heap_sys, ms->heap_idle + ms->heap_inuse);
 	KUNIT_EXPECT_LE(test, ms->heap_inuse, ms->heap_sys);
 	KUNIT_EXPECT_LE(test, ms->heap_released, ms->heap_idle);
-	KUNIT_EXPECT_EQ(test, ms->heap_free_bytes, ms->heap_idle);
-	KUNIT_EXPECT_GE(test, ms->sys, ms->heap_sys);
-	KUNIT_EXPECT_EQ(test, ms->sys, ms->heap_sys + ms->mspan_sys + ms->mcache_sys +
-			ms->other_sys);
+	KUNIT_EXPECT_GE(test, ms->sys, ms->heap_sys - ms->heap_released);
+	KUNIT_EXPECT_EQ(test, ms->sys, ms->heap_sys - ms->heap_released + ms->mspan_sys +
+			ms->mcache_sys + ms->other_sys);
+	KUNIT_EXPECT_EQ(test, ms->heap_free_bytes, ms->heap_idle - ms->heap_released);
 	KUNIT_EXPECT_LE(test, ms->mspan_inuse, ms->mspan_sys);
 	KUNIT_EXPECT_LE(test, ms->mcache_inuse, ms->mcache_sys);
 	KUNIT_EXPECT_LE(test, ms->large_bytes, ms->alloc);
@@ -340,68 +341,277 @@ static void gt_free_arena_objs(void **objs)
 		gomem_free(objs[i]);
 }
 
+/* Run with the scavenger's floor at @bytes; the floor gomem was loaded with comes back at exit. */
+static unsigned long gt_floor_saved = ULONG_MAX;
+
+static void gt_set_floor(unsigned long bytes)
+{
+	unsigned long old = gomem_scavenger_set_floor(bytes);
+
+	if (gt_floor_saved == ULONG_MAX)
+		gt_floor_saved = old;
+}
+
+static void gt_memory_exit(struct kunit *test)
+{
+	if (gt_floor_saved != ULONG_MAX)
+		gomem_scavenger_set_floor(gt_floor_saved);
+	gt_floor_saved = ULONG_MAX;
+	gomem_heap_set_limit(0);
+	gt_suite_exit(test);
+}
+
+/* Pages the heap holds but has nothing in: what a scavenge could still give back. */
+static u64 gt_free_held(const struct gomem_memstats *ms)
+{
+	return ms->heap_sys - ms->heap_released - ms->heap_inuse;
+}
+
+#define GT_FRAG_OBJ	(40 * SZ_1K)	/* a large object: 5 gomem pages, its own span */
+#define GT_FRAG_OBJS	16
+
 /*
- * The shrinker's count is what a scan can return: the pages of arenas with
- * no span in use, not the free pages inside arenas that still hold one
- * (reclaim would otherwise call scan for ever, for nothing). A scan returns
- * whole arenas until it has returned nr_to_scan pages, and no more.
+ * Free runs between spans in use go back page by page while the arena stays:
+ * every other one of 16 large objects freed, the heap scavenged. Nothing free
+ * is held afterwards, the arena still is, its released pages are no longer
+ * mapped to it (gomem_check_heap()), the other objects are intact, and the
+ * same size is allocated again from fresh pages.
+ */
+static void gomem_test_release_fragmented_arena(struct kunit *test)
+{
+	struct gomem_memstats *ms0, *ms1;
+	void *objs[GT_FRAG_OBJS], *p;
+	unsigned int i, bad = 0;
+	u64 span, half;
+
+	ms0 = kunit_kzalloc(test, sizeof(*ms0), GFP_KERNEL);
+	ms1 = kunit_kzalloc(test, sizeof(*ms1), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ms0);
+	KUNIT_ASSERT_NOT_NULL(test, ms1);
+	gt_set_floor(ULONG_MAX);	/* no background pass meanwhile */
+	gt_quiesce_heap();
+	gomem_read_memstats(ms1);
+	for (i = 0; i < GT_FRAG_OBJS; i++) {
+		objs[i] = gomem_alloc(GT_FRAG_OBJ, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		gt_stamp(objs[i], GT_FRAG_OBJ, i);
+	}
+	gomem_read_memstats(ms0);
+	/* A span's bytes (debug mode's red zone and trailer take one more page). */
+	span = (ms0->heap_inuse - ms1->heap_inuse) / GT_FRAG_OBJS;
+	half = GT_FRAG_OBJS / 2 * span;
+	KUNIT_EXPECT_GE(test, span, GT_FRAG_OBJ);
+	for (i = 0; i < GT_FRAG_OBJS; i += 2)
+		gomem_free(objs[i]);
+	gomem_scavenge();
+	gomem_read_memstats(ms1);
+
+	kunit_info(test, "held %llu -> %llu bytes, released %llu -> %llu, arenas %llu -> %llu",
+		   ms0->heap_sys - ms0->heap_released, ms1->heap_sys - ms1->heap_released,
+		   ms0->heap_released, ms1->heap_released, ms0->arenas, ms1->arenas);
+	KUNIT_EXPECT_EQ(test, gt_free_held(ms1), 0);
+	KUNIT_EXPECT_GE(test, ms1->heap_released, ms0->heap_released + half);
+	KUNIT_EXPECT_LE(test, ms1->heap_sys - ms1->heap_released,
+			ms0->heap_sys - ms0->heap_released - half);
+	KUNIT_EXPECT_EQ(test, ms1->arenas, ms0->arenas);
+	KUNIT_EXPECT_EQ(test, ms1->heap_inuse, ms0->heap_inuse - half);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+	for (i = 1; i < GT_FRAG_OBJS; i += 2)
+		bad += !gt_intact(objs[i], GT_FRAG_OBJ, i);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+
+	p = gomem_alloc(GT_FRAG_OBJ, GFP_KERNEL);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+	if (p) {
+		gt_stamp(p, GT_FRAG_OBJ, 99);
+		KUNIT_EXPECT_TRUE(test, gt_intact(p, GT_FRAG_OBJ, 99));
+		gomem_free(p);
+	}
+	for (i = 1; i < GT_FRAG_OBJS; i += 2)
+		gomem_free(objs[i]);
+	gomem_scavenge();
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+/*
+ * The shrinker's count is what a scan can return: the free pages of the
+ * heap, inside arenas that still hold a span too. A scan gives back what it
+ * is asked for, rounded up to a gomem page, oldest runs first, the last in
+ * part; then the count is what is left.
  */
 static void gomem_test_shrinker_counts_releasable(struct kunit *test)
 {
 	struct gomem_memstats *ms = kunit_kzalloc(test, sizeof(*ms), GFP_KERNEL);
-	unsigned long count, freed, rest;
+	/* Past each object, its arena is free (less a page for debug mode's trailer). */
+	unsigned long count, freed, rest, tail = SZ_4M - GT_ARENA_OBJ - GOMEM_PAGE_SIZE;
 	void *objs[GT_ARENA_OBJS];
 
 	KUNIT_ASSERT_NOT_NULL(test, ms);
+	gt_set_floor(ULONG_MAX);
 	gt_alloc_arena_objs(test, objs);
-	/* Every arena holds a span in use; at least the objects' arenas have free pages. */
-	gomem_read_memstats(ms);
-	KUNIT_EXPECT_GT(test, ms->heap_idle, 0);
-	KUNIT_EXPECT_EQ_MSG(test, gomem_shrinker_count(), 0,
-			    "counted with %llu bytes idle inside arenas in use", ms->heap_idle);
-
-	gt_free_arena_objs(objs);
 	count = gomem_shrinker_count();
-	kunit_info(test, "idle inside arenas in use: %llu bytes; after the frees: %lu pages to give",
-		   ms->heap_idle, count);
-	/* One arena per object: at least two are idle now. */
-	KUNIT_ASSERT_GE(test, count, 2 * (GT_ARENA_OBJ >> PAGE_SHIFT));
+	gomem_read_memstats(ms);
+	kunit_info(test, "%lu pages to give with %u arenas in use", count, GT_ARENA_OBJS);
+	KUNIT_EXPECT_EQ(test, count, gt_free_held(ms) >> PAGE_SHIFT);
+	KUNIT_EXPECT_GE(test, count, GT_ARENA_OBJS * (tail >> PAGE_SHIFT));
 	freed = gomem_shrinker_scan(1);
-	KUNIT_EXPECT_GE(test, freed, 1);
-	KUNIT_EXPECT_LT_MSG(test, freed, count, "asked for 1 page, %lu of %lu went", freed, count);
+	KUNIT_EXPECT_EQ(test, freed, GOMEM_PAGE_SIZE >> PAGE_SHIFT);
 	rest = gomem_shrinker_count();
 	KUNIT_EXPECT_EQ(test, rest, count - freed);
 	KUNIT_EXPECT_EQ(test, gomem_shrinker_scan(rest), rest);
 	KUNIT_EXPECT_EQ(test, gomem_shrinker_count(), 0);
+	gomem_read_memstats(ms);
+	KUNIT_EXPECT_EQ(test, gt_free_held(ms), 0);
+	KUNIT_EXPECT_GE(test, ms->arenas, GT_ARENA_OBJS);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+
+	/* The objects' pages are next; their arenas go with them. */
+	gt_free_arena_objs(objs);
+	count = gomem_shrinker_count();
+	KUNIT_EXPECT_GE(test, count, GT_ARENA_OBJS * ((unsigned long)GT_ARENA_OBJ >> PAGE_SHIFT));
+	KUNIT_EXPECT_EQ(test, gomem_shrinker_scan(count), count);
+	gomem_read_memstats(ms);
+	KUNIT_EXPECT_EQ(test, gt_free_held(ms), 0);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+#define GT_LIMIT_OBJ	SZ_64K
+#define GT_LIMIT_OBJS	16
+
+/*
+ * memory_limit_kb: with the limit 16 objects' pages above what the heap
+ * holds, 16 large objects fit and the 17th fails cleanly (NULL, counted,
+ * nothing reported); a free makes room again. A limit below what is held is
+ * taken: a growth fails until frees bring the heap under it. (An object's
+ * pages are measured: debug mode adds one for its red zone and trailer.)
+ */
+static void gomem_test_memory_limit(struct kunit *test)
+{
+	struct gomem_memstats *ms0, *ms1;
+	void *objs[GT_LIMIT_OBJS + 1] = {}, *p;
+	struct gt_errors *e = gt_errors_start(test);
+	unsigned long held, per;
+	unsigned int i, n = 0;
+
+	ms0 = kunit_kzalloc(test, sizeof(*ms0), GFP_KERNEL);
+	ms1 = kunit_kzalloc(test, sizeof(*ms1), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ms0);
+	KUNIT_ASSERT_NOT_NULL(test, ms1);
+	gt_set_floor(ULONG_MAX);
+	held = gt_quiesce_heap();
+	gomem_read_memstats(ms0);
+	/* Near the limit an arena is no larger than its span: measure one. */
+	gomem_heap_set_limit(held + GT_LIMIT_OBJS * (GT_LIMIT_OBJ + GOMEM_PAGE_SIZE));
+	objs[0] = gomem_alloc(GT_LIMIT_OBJ, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs[0]);
+	per = gomem_heap_held_bytes() - held;
+	KUNIT_EXPECT_LE(test, per, GT_LIMIT_OBJ + GOMEM_PAGE_SIZE);
+	gomem_heap_set_limit(held + GT_LIMIT_OBJS * per);
+	for (i = 0; i <= GT_LIMIT_OBJS; i++) {
+		if (!objs[i])
+			objs[i] = gomem_alloc(GT_LIMIT_OBJ, GFP_KERNEL | __GFP_NOWARN);
+		n += !!objs[i];
+	}
+	gomem_read_memstats(ms1);
+	kunit_info(test, "limit %llu bytes: %u objects of %lu bytes of pages, held %llu",
+		   ms1->memory_limit, n, per, ms1->heap_sys - ms1->heap_released);
+	KUNIT_EXPECT_EQ(test, ms1->memory_limit, held + GT_LIMIT_OBJS * per);
+	KUNIT_EXPECT_EQ(test, n, GT_LIMIT_OBJS);
+	KUNIT_EXPECT_NULL(test, objs[GT_LIMIT_OBJS]);
+	KUNIT_EXPECT_GT(test, ms1->limit_refusals, ms0->limit_refusals);
+	KUNIT_EXPECT_LE(test, ms1->heap_sys - ms1->heap_released, ms1->memory_limit);
+	KUNIT_EXPECT_EQ(test, gt_errors_delta_all(e), 0);
+
+	/* A free makes room: its pages serve the next allocation. */
+	gomem_free(objs[0]);
+	objs[0] = gomem_alloc(GT_LIMIT_OBJ, GFP_KERNEL | __GFP_NOWARN);
+	KUNIT_EXPECT_NOT_NULL(test, objs[0]);
+
+	/* Below what is held: taken; a growth fails, frees bring it back. */
+	gomem_heap_set_limit(held + 2 * per);
+	p = gomem_alloc(2 * GT_LIMIT_OBJ, GFP_KERNEL | __GFP_NOWARN);
+	KUNIT_EXPECT_NULL(test, p);
+	gomem_free(p);
+	for (i = 0; i < GT_LIMIT_OBJS; i++) {
+		gomem_free(objs[i]);
+		objs[i] = NULL;
+	}
+	/* Free runs the limit releases itself, at once: the growth fits again. */
+	p = gomem_alloc(2 * GT_LIMIT_OBJ, GFP_KERNEL | __GFP_NOWARN);
+	KUNIT_EXPECT_NOT_NULL(test, p);
+	gomem_free(p);
+	gomem_read_memstats(ms1);
+	KUNIT_EXPECT_GT(test, ms1->limit_released_bytes, ms0->limit_released_bytes);
+	gomem_heap_set_limit(0);
+	KUNIT_EXPECT_EQ(test, gt_errors_delta_all(e), 0);
+	gt_quiesce_heap();
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 static unsigned int gt_quiet_s = 5;
 module_param_named(quiet_s, gt_quiet_s, uint, 0444);
-MODULE_PARM_DESC(quiet_s, "Seconds of frees on a fragmented heap in gomem_test_scavenger_quiet_when_fragmented, 1-600 (default: 5)");
+MODULE_PARM_DESC(quiet_s, "Seconds of frees in gomem_test_scavenger_paced, 1-600 (default: 5)");
+
+/* Wait up to @s seconds for the heap to hold no free page; the ms it took, or -1. */
+static long gt_wait_settled(struct gomem_memstats *ms, unsigned int s)
+{
+	unsigned long start = jiffies, end = start + s * HZ;
+
+	for (;;) {
+		gomem_read_memstats(ms);
+		if (!gt_free_held(ms))
+			return jiffies_to_msecs(jiffies - start);
+		if (time_after(jiffies, end)) {
+			pr_info("gomem_kunit: not settled in %u s: %llu bytes free, %llu in use, %llu released, %llu passes\n",
+				s, gt_free_held(ms), ms->heap_inuse, ms->heap_released,
+				ms->scavenger_passes);
+			return -1;
+		}
+		msleep(50);
+	}
+}
 
 /*
- * A fragmented heap - every arena keeps a span in use while much of it is
- * free - and steady frees that empty no arena: one scavenger pass at most
- * (the first free may start one; it returns nothing, and after a pass that
- * returned nothing only an emptied arena starts another). The scavenger
- * used to run every second for as long as the frees went on. Once the
- * arenas empty, a pass runs and releases.
+ * The background scavenger with no floor: free runs inside arenas in use go
+ * back on their own within a few seconds (no gomem_scavenge() call), and the
+ * scavenger then stops running. Steady frees keep it to a few passes a
+ * second (not one per free), and it settles again once they stop.
  */
-static void gomem_test_scavenger_quiet_when_fragmented(struct kunit *test)
+static void gomem_test_scavenger_paced(struct kunit *test)
 {
-	unsigned long passes0, passes1, passes2, drains, held;
+	unsigned long passes0, passes1, passes2, drains;
+	struct gomem_memstats *ms = kunit_kzalloc(test, sizeof(*ms), GFP_KERNEL);
+	unsigned int n = 0, secs = clamp(gt_quiet_s, 1U, 600U);
 	void *objs[GT_ARENA_OBJS], *p;
+	u64 ns0, ns1;
+	long ms_settled;
 	unsigned long end;
-	unsigned int n = 0;
 
+	KUNIT_ASSERT_NOT_NULL(test, ms);
+	gt_set_floor(ULONG_MAX);
 	gt_alloc_arena_objs(test, objs);
-	/* A pass the quiescing scheduled runs now, and finds nothing to do. */
-	msleep(1500);
-	gomem_scavenger_counts(&passes0, &drains);
-	held = gomem_heap_sys_bytes();
+	gomem_scavenger_counts(&passes0, &drains, &ns0);
+	gomem_read_memstats(ms);
+	KUNIT_ASSERT_GT(test, gt_free_held(ms), 0);
+	/* The floor goes: the next span free starts a pass. */
+	gt_set_floor(0);
+	gomem_free(gomem_alloc(SZ_64K, GFP_KERNEL));
+	ms_settled = gt_wait_settled(ms, 10);
+	gomem_scavenger_counts(&passes1, &drains, &ns1);
+	kunit_info(test, "settled in %ld ms: %lu passes, %llu us releasing", ms_settled,
+		   passes1 - passes0, (ns1 - ns0) / 1000);
+	KUNIT_EXPECT_GE(test, ms_settled, 0);
+	KUNIT_EXPECT_GT(test, passes1, passes0);
+	KUNIT_EXPECT_GT(test, ns1, ns0);
+	KUNIT_EXPECT_GE(test, ms->arenas, GT_ARENA_OBJS);
+	/* Nothing left: no pass runs. */
+	msleep(2500);
+	gomem_scavenger_counts(&passes2, &drains, &ns1);
+	KUNIT_EXPECT_LE_MSG(test, passes2 - passes1, 1, "passes with nothing to do");
 
 	/* Seconds of large frees (straight to the heap) into the arenas in use. */
-	end = jiffies + clamp(gt_quiet_s, 1U, 600U) * HZ;
+	gomem_scavenger_counts(&passes1, &drains, &ns1);
+	end = jiffies + secs * HZ;
 	while (time_before(jiffies, end)) {
 		p = gomem_alloc(SZ_64K, GFP_KERNEL);
 		KUNIT_ASSERT_NOT_NULL(test, p);
@@ -409,31 +619,29 @@ static void gomem_test_scavenger_quiet_when_fragmented(struct kunit *test)
 		n++;
 		usleep_range(5000, 6000);
 	}
-	gomem_scavenger_counts(&passes1, &drains);
-	kunit_info(test, "%u frees on a fragmented heap of %lu bytes: %lu scavenger passes",
-		   n, held, passes1 - passes0);
-	KUNIT_EXPECT_LE(test, passes1 - passes0, 1);
-
-	/* The arenas empty: a pass follows within about a second, and releases. */
+	gomem_scavenger_counts(&passes2, &drains, &ns1);
+	kunit_info(test, "%u frees in %u s: %lu scavenger passes", n, secs, passes2 - passes1);
+	/* A pass when a run comes of age, and its paced chunks: a few a second, not one a free. */
+	KUNIT_EXPECT_LE(test, passes2 - passes1, 4 * secs + 4);
 	gt_free_arena_objs(objs);
-	msleep(2500);
-	gomem_scavenger_counts(&passes2, &drains);
-	KUNIT_EXPECT_GE(test, passes2 - passes1, 1);
-	KUNIT_EXPECT_LT(test, gomem_heap_sys_bytes(), held);
+	KUNIT_EXPECT_GE(test, gt_wait_settled(ms, 10), 0);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
 }
 
 static struct kunit_case gomem_memory_cases[] = {
 	KUNIT_CASE_SLOW(gomem_test_memory_returns),
 	KUNIT_CASE(gomem_test_memstats_exact),
 	KUNIT_CASE_SLOW(gomem_test_memstats_invariants),
+	KUNIT_CASE(gomem_test_release_fragmented_arena),
 	KUNIT_CASE(gomem_test_shrinker_counts_releasable),
-	KUNIT_CASE_SLOW(gomem_test_scavenger_quiet_when_fragmented),
+	KUNIT_CASE(gomem_test_memory_limit),
+	KUNIT_CASE_SLOW(gomem_test_scavenger_paced),
 	{}
 };
 
 static struct kunit_suite gomem_memory_suite = {
 	.name = "gomem_memory",
-	.exit = gt_suite_exit,
+	.exit = gt_memory_exit,
 	.test_cases = gomem_memory_cases,
 };
 

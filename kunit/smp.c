@@ -656,13 +656,13 @@ static void gomem_test_hotplug_drains_caches(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, work_on_cpu_safe(hp->victim, gt_dirty_caches, NULL), 0);
 	gt_drain_all_but(hp->victim);
 	gomem_scavenge();
-	pinned = gomem_heap_sys_bytes();
+	pinned = gomem_heap_held_bytes();
 
 	ret = remove_cpu(hp->victim);
 	KUNIT_ASSERT_EQ_MSG(test, ret, 0, "remove_cpu(%u)", hp->victim);
 	gt_drain_all();
 	gomem_scavenge();
-	after = gomem_heap_sys_bytes();
+	after = gomem_heap_held_bytes();
 	KUNIT_EXPECT_EQ_MSG(test, add_cpu(hp->victim), 0, "add_cpu(%u)", hp->victim);
 
 	kunit_info(test, "heap: %lu bytes idle, %lu with CPU %u's caches, %lu once it is down",

@@ -165,7 +165,7 @@ class ParseTest(unittest.TestCase):
         table = re.search(r"gomem_fields\[\] = \{(.*?)\};", src, re.S).group(1)
         self.assertEqual(tuple(re.findall(r"FIELD\((\w+)\)", table)),
                          gms.FIELDS + tuple(key for _, key in gms.ERROR_FIELDS) +
-                         tuple(key for _, key in gms.SCAVENGER_FIELDS))
+                         tuple(key for _, key in gms.SCAVENGER_FIELDS) + gms.LIMIT_FIELDS)
         header = re.search(r'"# (class [^"\\]*)\\n"', src).group(1)
         self.assertEqual(tuple(header.split()), gms.CLASS_COLUMNS)
         self.assertIn('"gomem - version: 1\\n"', src)
@@ -622,6 +622,21 @@ class OnceOutputTest(unittest.TestCase):
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("Scavenger: 7 passes, 12 CPU flushes\n", res.stdout)
         self.assertNotIn("Scavenger:", run_cli("--once", REAL).stdout)
+
+    def test_limit_line(self):
+        """The memory limit's fields (issue 13), when the file has them, and only then."""
+        text = read(ERRORS).replace("\n# class", "\nscavenger_ns: 4000\nmemory_limit: 8388608\n"
+                                    "limit_refusals: 3\nlimit_released_bytes: 65536\n# class", 1)
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as tmp:
+            tmp.write(text)
+        try:
+            res = run_cli("--once", "--raw", tmp.name)
+        finally:
+            os.unlink(tmp.name)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("Limit:    8388608, 3 growths refused, 65536 released at it\n", res.stdout)
+        self.assertIn("4000 ns releasing", res.stdout)
+        self.assertNotIn("Limit:", run_cli("--once", ERRORS).stdout)
 
     def test_once_on_the_later_fixture(self):
         res = run_cli("--once", LATER)

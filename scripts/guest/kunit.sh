@@ -3,6 +3,9 @@
 # kunit_vm in scripts/lib/kunit.sh). Loads gomem, then gomem_kunit.ko, whose
 # suites run at load and print KTAP on the console; unloads both.
 #
+# gomem is loaded with retain_kb=4096, the floor the suites were written for
+# (gomem_memory's scavenger cases lower it for themselves).
+#
 # Parameter: mode=normal, or mode=debug: gomem is loaded with debug=ZPU, and
 # around the suites come the debug-mode checks: before, a bad debug letter
 # (debug=X) must fail the load with its error; after, three objects leaked by
@@ -20,7 +23,7 @@ if [ "$mode" = debug ]; then
 	if insmod /gomem.ko debug=X; then echo "debug=X loaded"; exit 1; fi
 	dmesg | grep -q "debug=X: unknown letter" || { echo "no message for debug=X"; exit 1; }
 fi
-insmod /gomem.ko $params || exit 1
+insmod /gomem.ko retain_kb=4096 $params || exit 1
 echo GOMEM-KTAP-BEGIN
 insmod /gomem_kunit.ko || exit 1
 echo GOMEM-KTAP-END

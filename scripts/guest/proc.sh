@@ -1,14 +1,15 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest (make check's proc-vm step): /proc/gomem as users meet it. Mode 0400
-# owned by root, the header and line count (35 summary lines), a read byte
+# owned by root, the header and line count (39 summary lines), a read byte
 # by byte and odd dd reads equal to one read, nothing past the end, writes
 # refused, no kernel address, gone after unload; then the module parameters
-# seen through it: initial_heap_kb kept, retain_kb=0 gives every arena back,
-# the shrinker (drop_caches) takes a large retention, tiny=0 makes no tiny
-# object.
+# seen through it: initial_heap_kb kept, retain_kb=0 gives every page back,
+# the shrinker (drop_caches) takes a large retention, memory_limit_kb refuses
+# absurd values and refuses growth under it, tiny=0 makes no tiny object.
 #
-# Markers: "GOMEM-SHRINK heap_sys_before=B heap_sys_after=A released=R",
-# then GOMEM-PROC-OK when every check passed ("proc check failed: ..." and
+# Markers: "GOMEM-SCAVENGE settled_s=S passes=P ns=N", "GOMEM-SHRINK
+# held_before=B held_after=A released=R", "GOMEM-LIMIT refusals=N
+# released=R", then GOMEM-PROC-OK when every check passed ("proc check failed: ..." and
 # exit 1 at the first that did not).
 fail() { echo "proc check failed: $*"; exit 1; }
 insmod /gomem.ko || exit 1
@@ -16,7 +17,7 @@ insmod /gomem_sample.ko || exit 1
 [ "$(stat -c %a:%u /proc/gomem)" = 400:0 ] || fail "mode $(stat -c %a:%u /proc/gomem)"
 [ "$(head -n 1 /proc/gomem)" = "gomem - version: 1" ] || fail "first line"
 lines=$(wc -l </proc/gomem)
-[ "$lines" -eq $((1 + 35 + 1 + 67)) ] || fail "$lines lines"
+[ "$lines" -eq $((1 + 39 + 1 + 67)) ] || fail "$lines lines"
 # One byte at a time, and odd blocks at odd offsets: the same bytes as one
 # read. Nothing allocates now, but the figures settle only once the RCU
 # callbacks of the last frees (span structures back in their pools) and the
@@ -42,35 +43,60 @@ rmmod gomem_sample || exit 1
 rmmod gomem || exit 1
 [ ! -e /proc/gomem ] || fail "/proc/gomem outlives the module"
 field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/gomem; }
+# Heap pages held: heap_sys less what went back page by page.
+held() { echo $(($(field heap_sys) - $(field heap_released))); }
 # initial_heap_kb: the heap is there at load and stays through a workload.
 insmod /gomem.ko initial_heap_kb=16384 || exit 1
 [ "$(field heap_sys)" -ge 16777216 ] || fail "initial heap $(field heap_sys)"
 insmod /gomem_sample.ko nr_objects=500 rounds=2 || exit 1
 rmmod gomem_sample || exit 1
 sleep 2
-[ "$(field heap_sys)" -ge 16777216 ] || fail "initial heap not retained: $(field heap_sys)"
+[ "$(held)" -ge 16777216 ] || fail "initial heap not retained: $(held) held"
 rmmod gomem || exit 1
-# retain_kb=0: a second after the last free the scavenger returns every arena.
+# retain_kb=0 (the default): within seconds of the last free the scavenger
+# returns every page, and with them every arena.
 insmod /gomem.ko retain_kb=0 || exit 1
 insmod /gomem_sample.ko nr_objects=500 rounds=2 || exit 1
 [ "$(field heap_sys)" -gt 0 ] || fail "no heap while objects are live"
 rmmod gomem_sample || exit 1
-sleep 3
-[ "$(field heap_sys)" -eq 0 ] || fail "retain_kb=0 kept $(field heap_sys) bytes"
+t=0
+while [ "$(field heap_sys)" -ne 0 ] && [ $t -lt 20 ]; do sleep 1; t=$((t + 1)); done
+[ "$(field heap_sys)" -eq 0 ] || fail "retain_kb=0 kept $(field heap_sys) bytes after ${t} s"
 [ "$(field released_bytes)" -gt 0 ] || fail "nothing released"
+[ "$(field scavenger_ns)" -gt 0 ] || fail "the scavenger counted no time"
+echo "GOMEM-SCAVENGE settled_s=$t passes=$(field scavenger_passes) ns=$(field scavenger_ns)"
 rmmod gomem || exit 1
 # The shrinker: a large retention keeps the idle heap until reclaim asks.
 insmod /gomem.ko retain_kb=262144 || exit 1
 insmod /gomem_sample.ko nr_objects=2000 rounds=2 || exit 1
 rmmod gomem_sample || exit 1
 sleep 2
-held=$(field heap_sys)
-[ "$held" -gt 4194304 ] || fail "retain_kb kept only $held bytes"
+before=$(held)
+[ "$before" -gt 4194304 ] || fail "retain_kb kept only $before bytes"
 echo 2 >/proc/sys/vm/drop_caches
 sleep 2
-[ "$(field heap_sys)" -lt "$held" ] || fail "drop_caches left heap_sys at $(field heap_sys)"
+[ "$(held)" -lt "$before" ] || fail "drop_caches left $(held) bytes held"
+[ "$(field heap_free_bytes)" -lt 4194304 ] || fail "drop_caches left $(field heap_free_bytes) bytes free"
 [ "$(field released_bytes)" -gt 0 ] || fail "drop_caches released nothing"
-echo "GOMEM-SHRINK heap_sys_before=$held heap_sys_after=$(field heap_sys) released=$(field released_bytes)"
+echo "GOMEM-SHRINK held_before=$before held_after=$(held) released=$(field released_bytes)"
+rmmod gomem || exit 1
+# memory_limit_kb: absurd values refused at load and at runtime; a limit
+# below what is held is taken (allocations fail until frees bring the heap
+# under it); 0 lifts it.
+if insmod /gomem.ko memory_limit_kb=999999999999; then fail "an absurd memory_limit_kb loaded"; rmmod gomem; fi
+insmod /gomem.ko memory_limit_kb=65536 || exit 1
+[ "$(field memory_limit)" -eq 67108864 ] || fail "memory_limit $(field memory_limit)"
+lim=/sys/module/gomem/parameters/memory_limit_kb
+if echo 999999999999 >$lim 2>/dev/null; then fail "an absurd limit was taken at runtime"; fi
+[ "$(cat $lim)" -eq 65536 ] || fail "the limit changed to $(cat $lim)"
+echo 16 >$lim || fail "a limit below the heap refused"
+[ "$(field memory_limit)" -eq 16384 ] || fail "memory_limit $(field memory_limit)"
+insmod /gomem_sample.ko nr_objects=500 rounds=1 2>/dev/null && rmmod gomem_sample
+[ "$(field limit_refusals)" -gt 0 ] || fail "no growth refused under a 16 KiB limit"
+echo 0 >$lim || fail "lifting the limit failed"
+insmod /gomem_sample.ko nr_objects=500 rounds=1 || fail "the sample fails with no limit"
+rmmod gomem_sample || exit 1
+echo "GOMEM-LIMIT refusals=$(field limit_refusals) released=$(field limit_released_bytes)"
 rmmod gomem || exit 1
 # tiny=0: no tiny object, and the sample still runs.
 insmod /gomem.ko tiny=0 || exit 1

@@ -25,8 +25,10 @@
  *  - memory pressure: a thread takes pressure_pct percent of RAM from the
  *    page allocator (GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, so reclaim
  *    and the shrinkers run but the OOM killer does not) and gives it back.
- *  - statistics: a thread reads gomem_read_memstats() continuously and asks
- *    gomem to scavenge now and then.
+ *  - statistics: a thread reads gomem_read_memstats() continuously and, every
+ *    2 s, asks gomem to scavenge or calls the shrinker's scan for half the
+ *    free pages (the background scavenger runs too: gomem's default floor
+ *    is 0).
  *
  * At the end every object is checked and freed, gomem_drain_all() flushes
  * the caches and gomem_check_heap() must find no violation.
@@ -432,6 +434,7 @@ static int gt_stats_fn(void *data)
 {
 	struct gomem_memstats *ms = data;
 	unsigned long next = jiffies + 2 * HZ;
+	unsigned int rounds = 0;
 
 	while (!kthread_should_stop()) {
 		if (READ_ONCE(gt_stop)) {
@@ -441,7 +444,11 @@ static int gt_stats_fn(void *data)
 		gomem_read_memstats(ms);
 		atomic_long_inc(&gt_stats_reads);
 		if (time_after(jiffies, next)) {
-			gomem_scavenge();
+			/* In turn: a full scavenge, and the shrinker's half (RCU-freed pages). */
+			if (++rounds & 1)
+				gomem_scavenge();
+			else
+				gomem_shrinker_scan(gomem_shrinker_count() / 2 + 1);
 			next = jiffies + 2 * HZ;
 		}
 		usleep_range(500, 1000);

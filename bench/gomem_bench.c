@@ -26,6 +26,11 @@
  *               per-CPU cache can do, timed with the loop of 1.
  *  9. bulk      gomem_alloc_bulk() of 16 and 64 objects, then
  *               gomem_free_bulk(), against a kmem_cache's bulk calls
+ * 10. churn     bytes held after churn, log-uniform sizes: frag, churn_mb
+ *               MiB allocated, a random 90 % freed, then the rest; small,
+ *               about 512 KiB held; steady, a live set of churn_live_mb MiB
+ *               whose random objects are replaced until 10 times it was
+ *               allocated, sampled as it goes
  *
  * Method. A measurement runs a loop for a number of iterations calibrated to
  * last about budget_ms (a short run, doubled until it lasts budget_ms / 16,
@@ -34,18 +39,30 @@
  * is reported. Single-CPU loops run in a kthread bound to the first online
  * CPU; remote and parallel loops in kthreads bound to the first CPUs.
  *
+ * The memory scenarios (tiny, memory, churn) run first and hold one
+ * allocator's population at a time, gomem's before SLUB's. gomem's figures
+ * are deltas of gomem_read_memstats(), SLUB's of its slab pages (kmalloc's
+ * large pages included): tiny and memory read those 2.5 s after the
+ * allocations (vmstat's per-CPU deltas folded), churn adds the deltas not
+ * folded yet. churn's "held" (gomem: heap_sys - heap_released) comes from a
+ * settle poll, a reading every 100 ms until one holds within 1 % for 1 s
+ * (at most 30 s), before each case (the base of its deltas) and after each
+ * step; its deltas are signed in the table, clamped at 0 in the
+ * machine-readable lines.
+ *
  * Output. A human table per scenario (lines "gomem_bench: ...") and one
  * machine-readable line per result:
  *
  *   bench: <scenario> size=<bytes> gomem_ns=<n> slub_ns=<n> ratio=<g/s> kernel=<release>
  *
  * with "floor_ns" for the floor, "gomem_bytes"/"slub_bytes" for the memory
- * scenarios and "gomem_x"/"slub_x" (or "floor_x") for parallel speedups;
- * ratio is always gomem's figure over the other, with 3 decimals. When
- * gomem.ko was loaded with tiny=0, scenario names but tiny's end in
- * "-tiny-off". A "bench-header:" line comes first, "bench-failed:" marks a
- * scenario ended by a failed allocation and "bench-done:" comes last. See
- * Documentation/performance.rst.
+ * scenarios, "gomem_x"/"slub_x" (or "floor_x") for parallel speedups and
+ * churn's held/live, and "gomem_ms"/"slub_ms" (3 decimals) for churn's
+ * settle and churn times; ratio is always gomem's figure over the other,
+ * with 3 decimals. When gomem.ko was loaded with tiny=0, scenario names but
+ * tiny's end in "-tiny-off". A "bench-header:" line comes first,
+ * "bench-failed:" marks a scenario ended by a failed allocation and
+ * "bench-done:" comes last. See Documentation/performance.rst.
  */
 
 /* No prefix: machine-readable lines start with "bench"; bench_pr() adds one. */
@@ -80,7 +97,7 @@
 static char *only = "all";
 module_param(only, charp, 0444);
 MODULE_PARM_DESC(only,
-		 "Scenarios to run, comma-separated: fast,batch,mixed,remote,parallel,tiny,memory,floor,bulk or all (default: all)");
+		 "Scenarios to run, comma-separated: fast,batch,mixed,remote,parallel,tiny,memory,floor,bulk,churn or all (default: all)");
 
 static unsigned int budget_ms = 50;
 module_param(budget_ms, uint, 0444);
@@ -106,6 +123,14 @@ static unsigned int mem_objects = 20000;
 module_param(mem_objects, uint, 0444);
 MODULE_PARM_DESC(mem_objects, "Objects of 8 B-32 KiB held by the memory scenario, 1-100000 (default: 20000)");
 
+static unsigned int churn_mb = 64;
+module_param(churn_mb, uint, 0444);
+MODULE_PARM_DESC(churn_mb, "MiB requested by the churn scenario's fragmentation case, 1-256 (default: 64)");
+
+static unsigned int churn_live_mb = 8;
+module_param(churn_live_mb, uint, 0444);
+MODULE_PARM_DESC(churn_live_mb, "MiB of the live set of the churn scenario's steady case, 1-64 (default: 8)");
+
 static unsigned int fast_max = 65536;
 module_param(fast_max, uint, 0444);
 MODULE_PARM_DESC(fast_max, "Largest object size of the fast and floor scenarios, 8-65536 (default: 65536)");
@@ -127,13 +152,14 @@ MODULE_PARM_DESC(marks,
 
 enum bench_scenario {
 	SC_FAST, SC_BATCH, SC_MIXED, SC_REMOTE, SC_PARALLEL, SC_TINY, SC_MEMORY, SC_FLOOR,
-	SC_BULK, SC_NR,
+	SC_BULK, SC_CHURN, SC_NR,
 };
 
 static const char * const scenario_names[] = {
 	[SC_FAST] = "fast", [SC_BATCH] = "batch", [SC_MIXED] = "mixed",
 	[SC_REMOTE] = "remote", [SC_PARALLEL] = "parallel", [SC_TINY] = "tiny",
 	[SC_MEMORY] = "memory", [SC_FLOOR] = "floor", [SC_BULK] = "bulk",
+	[SC_CHURN] = "churn",
 };
 
 static_assert(ARRAY_SIZE(scenario_names) == SC_NR);
@@ -151,7 +177,7 @@ static const char * const alloc_names[] = {
 static_assert(ARRAY_SIZE(alloc_names) == BA_NR);
 
 /* Machine-readable results: what the two figures are. */
-enum bench_unit { BU_NS, BU_FLOOR, BU_CTX, BU_ATOMIC, BU_BYTES, BU_X, BU_XFLOOR, BU_NR };
+enum bench_unit { BU_NS, BU_FLOOR, BU_CTX, BU_ATOMIC, BU_BYTES, BU_X, BU_XFLOOR, BU_MS, BU_NR };
 
 static const char * const unit_keys[][2] = {
 	[BU_NS]		= { "gomem_ns", "slub_ns" },
@@ -161,6 +187,7 @@ static const char * const unit_keys[][2] = {
 	[BU_BYTES]	= { "gomem_bytes", "slub_bytes" },
 	[BU_X]		= { "gomem_x", "slub_x" },
 	[BU_XFLOOR]	= { "gomem_x", "floor_x" },
+	[BU_MS]		= { "gomem_ms", "slub_ms" },
 };
 
 static_assert(ARRAY_SIZE(unit_keys) == BU_NR);
@@ -324,7 +351,31 @@ static u64 slab_bytes_settled(void)
 	return (u64)global_node_page_state_pages(NR_SLAB_UNRECLAIMABLE_B) << PAGE_SHIFT;
 }
 
-/* Print one machine-readable line. @g and @o: ps (BU_NS, BU_FLOOR), bytes, or thousandths. */
+/*
+ * Bytes of slab pages now, the per-CPU deltas not yet folded included, as
+ * zone_page_state_snapshot() sums a zone's: exact enough to poll every
+ * 100 ms. A fold racing with the sum can count a delta twice or not at all.
+ */
+static u64 slab_bytes_now(void)
+{
+	long pages = atomic_long_read(&vm_node_stat[NR_SLAB_UNRECLAIMABLE_B]);
+	struct per_cpu_nodestat *pcp;
+	int nid, cpu;
+
+	for_each_online_node(nid) {
+		for_each_online_cpu(cpu) {
+			pcp = per_cpu_ptr(NODE_DATA(nid)->per_cpu_nodestats, cpu);
+			pages += READ_ONCE(pcp->vm_node_stat_diff[NR_SLAB_UNRECLAIMABLE_B]);
+		}
+	}
+	return pages > 0 ? (u64)pages << PAGE_SHIFT : 0;
+}
+
+/*
+ * Print one machine-readable line. @g and @o: ps (BU_NS, BU_FLOOR, BU_CTX,
+ * BU_ATOMIC), thousandths (BU_X, BU_XFLOOR), us (BU_MS, printed as ms with 3
+ * decimals) or bytes.
+ */
 static void bench_emit(const char *name, u64 size, enum bench_unit unit, u64 g, u64 o)
 {
 	u64 r = ratio_milli(g, o);
@@ -342,6 +393,7 @@ static void bench_emit(const char *name, u64 size, enum bench_unit unit, u64 g, 
 		break;
 	case BU_X:
 	case BU_XFLOOR:
+	case BU_MS:
 		fmt_milli(gb, sizeof(gb), g);
 		fmt_milli(ob, sizeof(ob), o);
 		break;
@@ -1699,6 +1751,582 @@ out:
 	kvfree(sizes);
 }
 
+/* === 10. churn: memory held after churn === */
+
+/* A settle poll: a reading every CHURN_POLL_MS until one holds within 1 % for CHURN_STABLE_MS. */
+#define CHURN_POLL_MS		100
+#define CHURN_STABLE_MS		1000
+#define CHURN_TIMEOUT_MS	30000
+/* frag: the part of the objects freed first, in percent */
+#define CHURN_FREE_PCT		90
+/* small: bytes requested */
+#define CHURN_SMALL_BYTES	(512U << 10)
+/* steady: bytes the churn allocates, in live sets; samples in its first tenth are not counted */
+#define CHURN_TURNS		10
+#define CHURN_WARMUP_DIV	10
+/*
+ * steady: the clock is read every CHURN_CHECK_OPS operations, for a sample
+ * every CHURN_POLL_MS; and a sample is taken every 1/CHURN_MARKS of the
+ * churn's bytes as well, since a churn of 10 live sets can take less than
+ * 100 ms.
+ */
+#define CHURN_CHECK_OPS		64
+#define CHURN_MARKS		50
+
+/* What an allocator holds, in bytes; for SLUB all three are its slab pages. */
+struct churn_reading {
+	s64 held;		/* gomem: heap_sys - heap_released */
+	s64 inuse;		/* gomem: heap_inuse (spans) */
+	s64 sys;		/* gomem: sys - heap_released (all pages, metadata included) */
+	s64 passes;		/* gomem: scavenger passes run since load; SLUB: 0 */
+};
+
+/* What a settle poll found. */
+struct churn_settled {
+	struct churn_reading r;	/* the last reading */
+	u64 ms;			/* from the start to the first reading of the stable run */
+	bool timeout;		/* CHURN_TIMEOUT_MS passed first (@ms is then the timeout) */
+};
+
+/* gomem's statistics, read into this buffer; bench_churn() allocates it. */
+static struct gomem_memstats *churn_ms;
+
+static void churn_read(enum bench_alloc a, struct churn_reading *r)
+{
+	if (a != BA_GOMEM) {
+		r->held = slab_bytes_now();
+		r->inuse = r->held;
+		r->sys = r->held;
+		r->passes = 0;
+		return;
+	}
+	gomem_read_memstats(churn_ms);
+	r->held = churn_ms->heap_sys - churn_ms->heap_released;
+	r->inuse = churn_ms->heap_inuse;
+	r->sys = churn_ms->sys - churn_ms->heap_released;
+	r->passes = churn_ms->scavenger_passes;
+}
+
+static void churn_sub(struct churn_reading *r, const struct churn_reading *base)
+{
+	r->held -= base->held;
+	r->inuse -= base->inuse;
+	r->sys -= base->sys;
+	r->passes -= base->passes;
+}
+
+/* "Unchanged": within 1 % of @ref (equal to it when it is 0). */
+static bool churn_same(s64 v, s64 ref)
+{
+	return abs(v - ref) * 100 <= abs(ref);
+}
+
+/*
+ * Poll @a's held figure every CHURN_POLL_MS until it stays within 1 % of one
+ * reading for CHURN_STABLE_MS, or until CHURN_TIMEOUT_MS passed.
+ */
+static void churn_settle(enum bench_alloc a, struct churn_settled *st)
+{
+	u64 t0 = ktime_get_ns(), tref = t0, now;
+	struct churn_reading ref;
+
+	churn_read(a, &ref);
+	st->r = ref;
+	st->timeout = false;
+	for (;;) {
+		now = ktime_get_ns();
+		if (now - tref >= (u64)CHURN_STABLE_MS * NSEC_PER_MSEC)
+			break;
+		if (now - t0 >= (u64)CHURN_TIMEOUT_MS * NSEC_PER_MSEC) {
+			st->timeout = true;
+			break;
+		}
+		msleep(CHURN_POLL_MS);
+		churn_read(a, &st->r);
+		if (!churn_same(st->r.held, ref.held)) {
+			ref = st->r;
+			tref = ktime_get_ns();
+		}
+	}
+	st->ms = st->timeout ? CHURN_TIMEOUT_MS : div_u64(tref - t0, NSEC_PER_MSEC);
+}
+
+/* A settled reading to take deltas from: earlier frees may still be scavenged. */
+static void churn_before(enum bench_alloc a, struct churn_reading *before)
+{
+	struct churn_settled st;
+
+	churn_settle(a, &st);
+	*before = st.r;
+}
+
+static s64 churn_clamp(s64 v)
+{
+	return max_t(s64, v, 0);
+}
+
+/* @a / @b with 3 decimals, @a signed; "-" without a @b. */
+static const char *fmt_sratio(char *buf, s64 a, u64 b)
+{
+	if (!b)
+		return "-";
+	if (a >= 0)
+		return fmt_ratio(buf, a, b);
+	buf[0] = '-';
+	fmt_milli(buf + 1, NUMBUF - 1, ratio_milli(-a, b));
+	return buf;
+}
+
+static void churn_head(const char *what, const char *per)
+{
+	bench_pr("  %-38s %12s %8s %12s %8s\n", what, "gomem", per, "SLUB", per);
+}
+
+/* One row: gomem's and (with @slub) SLUB's bytes, each over @base (none if 0). */
+static void churn_row(const char *what, s64 g, s64 s, bool slub, u64 base)
+{
+	char b[2][NUMBUF], sv[NUMBUF] = "-";
+
+	if (slub)
+		snprintf(sv, sizeof(sv), "%lld", s);
+	bench_pr("  %-38s %12lld %8s %12s %8s\n", what, g, fmt_sratio(b[0], g, base), sv,
+		 slub ? fmt_sratio(b[1], s, base) : "-");
+}
+
+/* One row of ratios in thousandths, in the ratio columns. */
+static void churn_ratio_row(const char *what, u64 g, u64 s)
+{
+	char b[2][NUMBUF];
+
+	bench_pr("  %-38s %12s %8s %12s %8s\n", what, "", fmt_milli(b[0], NUMBUF, g), "",
+		 fmt_milli(b[1], NUMBUF, s));
+}
+
+static void churn_settle_row(const char *what, const struct churn_settled *g,
+			     const struct churn_settled *s)
+{
+	bench_pr("  %-38s %12llu %8s %12llu %8s\n", what, g->ms, g->timeout ? "timeout" : "",
+		 s->ms, s->timeout ? "timeout" : "");
+}
+
+/* frag, one allocator: the readings after @before are deltas from it. */
+struct churn_frag {
+	struct churn_reading before;	/* settled, absolute */
+	struct churn_reading peak;	/* right after the allocations */
+	struct churn_settled part;	/* CHURN_FREE_PCT % freed */
+	struct churn_settled all;	/* everything freed */
+};
+
+static int churn_frag_one(enum bench_alloc a, const u32 *sizes, const u32 *order,
+			  unsigned int n, void **objs, struct churn_frag *f)
+{
+	unsigned int i, nfree = n / 100 * CHURN_FREE_PCT + n % 100 * CHURN_FREE_PCT / 100;
+
+	churn_before(a, &f->before);
+	for (i = 0; i < n; i++) {
+		objs[i] = ba_alloc(a, sizes[i], NULL);
+		if (!objs[i]) {
+			while (i--)
+				ba_free(a, objs[i], NULL);
+			return -ENOMEM;
+		}
+		cond_resched();
+	}
+	churn_read(a, &f->peak);
+	churn_sub(&f->peak, &f->before);
+	for (i = 0; i < nfree; i++)
+		ba_free(a, objs[order[i]], NULL);
+	churn_settle(a, &f->part);
+	churn_sub(&f->part.r, &f->before);
+	for (; i < n; i++)
+		ba_free(a, objs[order[i]], NULL);
+	churn_settle(a, &f->all);
+	churn_sub(&f->all.r, &f->before);
+	return 0;
+}
+
+/*
+ * frag: a population of at least churn_mb MiB requested, a random 90 %
+ * freed (one shuffle for both allocators), then the rest.
+ */
+static void churn_frag(void)
+{
+	u64 seed = 10, requested = 0, target = (u64)churn_mb << 20;
+	u32 *sizes = NULL, *order = NULL;
+	unsigned int n = 0, i, j;
+	struct churn_frag f[2];
+	void **objs = NULL;
+	char name[32];
+
+	for (; requested < target; n++)
+		requested += bench_loguniform(&seed);
+	sizes = kvmalloc_array(n, sizeof(*sizes), GFP_KERNEL);
+	order = kvmalloc_array(n, sizeof(*order), GFP_KERNEL);
+	objs = kvmalloc_array(n, sizeof(*objs), GFP_KERNEL);
+	if (!sizes || !order || !objs) {
+		bench_failed("churn-frag", requested, "kvmalloc", -ENOMEM);
+		goto out;
+	}
+	seed = 10;
+	for (i = 0; i < n; i++) {
+		sizes[i] = bench_loguniform(&seed);
+		order[i] = i;
+	}
+	seed = 11;
+	for (i = n - 1; i > 0; i--) {
+		j = bench_below(&seed, i + 1);	/* swap() evaluates its arguments twice */
+		swap(order[i], order[j]);
+	}
+	if (churn_frag_one(BA_GOMEM, sizes, order, n, objs, &f[0])) {
+		bench_failed("churn-frag", requested, "gomem", -ENOMEM);
+		goto out;
+	}
+	if (churn_frag_one(BA_KMALLOC, sizes, order, n, objs, &f[1])) {
+		bench_failed("churn-frag", requested, "kmalloc", -ENOMEM);
+		goto out;
+	}
+
+	bench_pr("  frag: %u objects, %llu B requested; a random %u %% freed, then the rest\n",
+		 n, requested, CHURN_FREE_PCT);
+	churn_head("bytes", "/request");
+	churn_row("held before (absolute)", f[0].before.held, f[1].before.held, true, 0);
+	churn_row("peak: all allocated", f[0].peak.held, f[1].peak.held, true, requested);
+	snprintf(name, sizeof(name), "%u %% freed: held", CHURN_FREE_PCT);
+	churn_row(name, f[0].part.r.held, f[1].part.r.held, true, requested);
+	churn_row("  spans in use (heap_inuse)", f[0].part.r.inuse, 0, false, requested);
+	churn_row("  all pages (sys - heap_released)", f[0].part.r.sys, 0, false, requested);
+	churn_settle_row("  settled after (ms)", &f[0].part, &f[1].part);
+	churn_row("  scavenger passes (since before)", f[0].part.r.passes, 0, false, 0);
+	churn_row("all freed: held", f[0].all.r.held, f[1].all.r.held, true, requested);
+	churn_ratio_row("  held / peak held",
+			ratio_milli(churn_clamp(f[0].all.r.held), churn_clamp(f[0].peak.held)),
+			ratio_milli(churn_clamp(f[1].all.r.held), churn_clamp(f[1].peak.held)));
+	churn_row("  all pages (sys - heap_released)", f[0].all.r.sys, 0, false, requested);
+	churn_settle_row("  settled after (ms)", &f[0].all, &f[1].all);
+	churn_row("  scavenger passes (since before)", f[0].all.r.passes, 0, false, 0);
+
+	bench_emit("churn-frag-peak", requested, BU_BYTES, churn_clamp(f[0].peak.held),
+		   churn_clamp(f[1].peak.held));
+	snprintf(name, sizeof(name), "churn-frag-%u", CHURN_FREE_PCT);
+	bench_emit(name, requested, BU_BYTES, churn_clamp(f[0].part.r.held),
+		   churn_clamp(f[1].part.r.held));
+	strlcat(name, "-inuse", sizeof(name));
+	bench_emit(name, requested, BU_BYTES, churn_clamp(f[0].part.r.inuse),
+		   churn_clamp(f[1].part.r.held));
+	snprintf(name, sizeof(name), "churn-frag-%u-sys", CHURN_FREE_PCT);
+	bench_emit(name, requested, BU_BYTES, churn_clamp(f[0].part.r.sys),
+		   churn_clamp(f[1].part.r.held));
+	bench_emit("churn-frag-settle-ms", requested, BU_MS, f[0].part.ms * USEC_PER_MSEC,
+		   f[1].part.ms * USEC_PER_MSEC);
+	bench_emit("churn-frag-all", requested, BU_BYTES, churn_clamp(f[0].all.r.held),
+		   churn_clamp(f[1].all.r.held));
+	bench_emit("churn-frag-all-settle-ms", requested, BU_MS, f[0].all.ms * USEC_PER_MSEC,
+		   f[1].all.ms * USEC_PER_MSEC);
+out:
+	kvfree(objs);
+	kvfree(order);
+	kvfree(sizes);
+}
+
+/* small, one allocator: @st's reading is a delta from @before; all freed after. */
+static int churn_small_one(enum bench_alloc a, const u32 *sizes, unsigned int n, void **objs,
+			   struct churn_reading *before, struct churn_settled *st)
+{
+	unsigned int i;
+	int ret = 0;
+
+	churn_before(a, before);
+	for (i = 0; i < n; i++) {
+		objs[i] = ba_alloc(a, sizes[i], NULL);
+		if (!objs[i]) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	if (!ret) {
+		churn_settle(a, st);
+		churn_sub(&st->r, before);
+	}
+	while (i--)
+		ba_free(a, objs[i], NULL);
+	return ret;
+}
+
+/* small: a live set of about CHURN_SMALL_BYTES requested, kept until settled. */
+static void churn_small(void)
+{
+	u64 seed = 12, requested = 0;
+	struct churn_reading before[2];
+	struct churn_settled st[2];
+	unsigned int n = 0, i;
+	u32 *sizes = NULL;
+	void **objs = NULL;
+
+	for (; requested < CHURN_SMALL_BYTES; n++)
+		requested += bench_loguniform(&seed);
+	sizes = kvmalloc_array(n, sizeof(*sizes), GFP_KERNEL);
+	objs = kvmalloc_array(n, sizeof(*objs), GFP_KERNEL);
+	if (!sizes || !objs) {
+		bench_failed("churn-small", requested, "kvmalloc", -ENOMEM);
+		goto out;
+	}
+	seed = 12;
+	for (i = 0; i < n; i++)
+		sizes[i] = bench_loguniform(&seed);
+	if (churn_small_one(BA_GOMEM, sizes, n, objs, &before[0], &st[0])) {
+		bench_failed("churn-small", requested, "gomem", -ENOMEM);
+		goto out;
+	}
+	if (churn_small_one(BA_KMALLOC, sizes, n, objs, &before[1], &st[1])) {
+		bench_failed("churn-small", requested, "kmalloc", -ENOMEM);
+		goto out;
+	}
+
+	bench_pr("  small: %u objects, %llu B requested, held until settled\n", n, requested);
+	churn_head("bytes", "/request");
+	churn_row("held before (absolute)", before[0].held, before[1].held, true, 0);
+	churn_row("held", st[0].r.held, st[1].r.held, true, requested);
+	churn_row("  absolute", before[0].held + st[0].r.held, before[1].held + st[1].r.held, true,
+		  0);
+	churn_row("  all pages (sys - heap_released)", st[0].r.sys, 0, false, requested);
+	churn_settle_row("  settled after (ms)", &st[0], &st[1]);
+	churn_row("  scavenger passes (since before)", st[0].r.passes, 0, false, 0);
+	bench_emit("churn-small", requested, BU_BYTES, churn_clamp(st[0].r.held),
+		   churn_clamp(st[1].r.held));
+out:
+	kvfree(objs);
+	kvfree(sizes);
+}
+
+/* steady: the live set, the same slots and sizes for both allocators. */
+struct churn_set {
+	unsigned int n;		/* slots */
+	void **objs;		/* NULL after a failed allocation */
+	u32 *sizes;		/* requested size of each slot's object */
+	u64 live;		/* sum of @sizes */
+	u64 seed;		/* the churn's sequence */
+};
+
+/* steady, one allocator: held figures are deltas from @before. */
+struct churn_steady {
+	struct churn_reading before;	/* settled, absolute */
+	u64 live_end;			/* requested bytes live at the end */
+	s64 held_end;			/* held at the end of the churn */
+	s64 passes;			/* gomem: scavenger passes, from before to the end */
+	s64 held_sum, held_max;		/* over the samples counted */
+	u64 live_sum;
+	u64 ratio_sum, ratio_max;	/* held / live of those samples, thousandths */
+	unsigned int samples;
+	u64 ops;			/* replacements */
+	u64 ns;				/* the churn, samples excluded */
+	u64 sample_ns;
+};
+
+static void churn_sample(enum bench_alloc a, struct churn_steady *cs, u64 live)
+{
+	u64 t0 = ktime_get_ns(), ratio;
+	struct churn_reading r;
+	s64 held;
+
+	churn_read(a, &r);
+	held = r.held - cs->before.held;
+	ratio = ratio_milli(churn_clamp(held), live);
+	cs->held_sum += held;
+	cs->held_max = cs->samples ? max(cs->held_max, held) : held;
+	cs->live_sum += live;
+	cs->ratio_sum += ratio;
+	cs->ratio_max = max(cs->ratio_max, ratio);
+	cs->samples++;
+	cond_resched();
+	cs->sample_ns += ktime_get_ns() - t0;
+}
+
+/* Replace random objects until CHURN_TURNS live sets were allocated. */
+static __always_inline int churn_steady_loop(struct churn_set *set, struct churn_steady *cs,
+					     enum bench_alloc a)
+{
+	u64 total = ((u64)CHURN_TURNS * churn_live_mb) << 20, step = total / CHURN_MARKS;
+	u64 warmup = total / CHURN_WARMUP_DIV, mark = warmup, allocated = 0, ops = 0;
+	u64 t0 = ktime_get_ns(), last = t0, now;
+	u32 slot, size;
+	void *p;
+
+	while (allocated < total) {
+		slot = bench_below(&set->seed, set->n);
+		size = bench_loguniform(&set->seed);
+		ba_free(a, set->objs[slot], NULL);
+		set->live -= set->sizes[slot];
+		set->sizes[slot] = 0;
+		p = ba_alloc(a, size, NULL);
+		set->objs[slot] = p;
+		if (unlikely(!p))
+			return -ENOMEM;
+		set->sizes[slot] = size;
+		set->live += size;
+		allocated += size;
+		if (++ops % CHURN_CHECK_OPS || allocated < warmup)
+			continue;
+		now = ktime_get_ns();
+		if (allocated >= mark || now - last >= (u64)CHURN_POLL_MS * NSEC_PER_MSEC) {
+			churn_sample(a, cs, set->live);
+			while (mark <= allocated)
+				mark += step;
+			last = now;
+		}
+	}
+	cs->ops = ops;
+	cs->ns = ktime_get_ns() - t0 - cs->sample_ns;
+	return 0;
+}
+
+static noinline int churn_steady_run(struct churn_set *set, struct churn_steady *cs,
+				     enum bench_alloc a)
+{
+	if (a == BA_GOMEM)
+		return churn_steady_loop(set, cs, BA_GOMEM);
+	return churn_steady_loop(set, cs, BA_KMALLOC);
+}
+
+static int churn_steady_one(enum bench_alloc a, struct churn_set *set, struct churn_steady *cs)
+{
+	struct churn_reading r;
+	unsigned int i, filled;
+	int ret = 0;
+
+	memset(cs, 0, sizeof(*cs));
+	churn_before(a, &cs->before);
+	set->seed = 13;
+	set->live = 0;
+	for (i = 0; i < set->n; i++) {
+		set->sizes[i] = bench_loguniform(&set->seed);
+		set->objs[i] = ba_alloc(a, set->sizes[i], NULL);
+		if (!set->objs[i]) {
+			ret = -ENOMEM;
+			break;
+		}
+		set->live += set->sizes[i];
+		cond_resched();
+	}
+	filled = i;
+	if (!ret)
+		ret = churn_steady_run(set, cs, a);
+	if (!ret) {
+		churn_read(a, &r);
+		cs->held_end = r.held - cs->before.held;
+		cs->passes = r.passes - cs->before.passes;
+		cs->live_end = set->live;
+	}
+	for (i = 0; i < filled; i++) {
+		if (set->objs[i])
+			ba_free(a, set->objs[i], NULL);
+		set->objs[i] = NULL;
+	}
+	return ret;
+}
+
+/*
+ * steady: a live set of churn_live_mb MiB requested; then each operation
+ * frees a random object and allocates a new size in its slot, until
+ * CHURN_TURNS times the live set was allocated.
+ */
+static void churn_steady(void)
+{
+	u64 seed = 13, live = 0, target = (u64)churn_live_mb << 20;
+	struct churn_set set = {};
+	struct churn_steady cs[2];
+	char b[2][NUMBUF], what[48];
+	unsigned int i;
+
+	for (; live < target; set.n++)
+		live += bench_loguniform(&seed);
+	set.sizes = kvmalloc_array(set.n, sizeof(*set.sizes), GFP_KERNEL);
+	set.objs = kvmalloc_array(set.n, sizeof(*set.objs), GFP_KERNEL);
+	if (!set.sizes || !set.objs) {
+		bench_failed("churn-steady", live, "kvmalloc", -ENOMEM);
+		goto out;
+	}
+	for (i = 0; i < 2; i++) {
+		if (churn_steady_one(i ? BA_KMALLOC : BA_GOMEM, &set, &cs[i])) {
+			bench_failed("churn-steady", live, i ? "kmalloc" : "gomem", -ENOMEM);
+			goto out;
+		}
+		cs[i].samples = max(cs[i].samples, 1U);	/* a divisor from here on */
+	}
+
+	bench_pr("  steady: %u objects, %llu B requested; %u x that allocated\n",
+		 set.n, live, CHURN_TURNS);
+	bench_pr("  by replacing random objects, %llu operations\n", cs[0].ops);
+	churn_head("bytes", "/live");
+	churn_row("held before (absolute)", cs[0].before.held, cs[1].before.held, true, 0);
+	churn_row("live at the end (requested)", cs[0].live_end, cs[1].live_end, true,
+		  cs[0].live_end);
+	churn_row("held at the end", cs[0].held_end, cs[1].held_end, true, cs[0].live_end);
+	churn_row("  absolute", cs[0].before.held + cs[0].held_end,
+		  cs[1].before.held + cs[1].held_end, true, 0);
+	snprintf(what, sizeof(what), "samples after the first 1/%u", CHURN_WARMUP_DIV);
+	bench_pr("  %-38s %12u %8s %12u\n", what, cs[0].samples, "", cs[1].samples);
+	churn_row("  live mean", div_u64(cs[0].live_sum, cs[0].samples),
+		  div_u64(cs[1].live_sum, cs[1].samples), true, 0);
+	churn_row("  held mean", div_s64(cs[0].held_sum, cs[0].samples),
+		  div_s64(cs[1].held_sum, cs[1].samples), true, 0);
+	churn_row("  held max", cs[0].held_max, cs[1].held_max, true, 0);
+	churn_ratio_row("  held / live: mean of the samples",
+			div_u64(cs[0].ratio_sum, cs[0].samples),
+			div_u64(cs[1].ratio_sum, cs[1].samples));
+	churn_ratio_row("  held / live: max", cs[0].ratio_max, cs[1].ratio_max);
+	bench_pr("  %-38s %12s %8s %12s\n", "churn wall time (ms, samples excluded)",
+		 fmt_milli(b[0], NUMBUF, div_u64(cs[0].ns, NSEC_PER_USEC)), "",
+		 fmt_milli(b[1], NUMBUF, div_u64(cs[1].ns, NSEC_PER_USEC)));
+	churn_row("  scavenger passes (fill and churn)", cs[0].passes, 0, false, 0);
+	/* scavenger CPU time: added with gomem's scavenge counter */
+
+	bench_emit("churn-steady", cs[0].live_end, BU_BYTES, churn_clamp(cs[0].held_end),
+		   churn_clamp(cs[1].held_end));
+	bench_emit("churn-steady-mean", cs[0].live_end, BU_BYTES,
+		   churn_clamp(div_s64(cs[0].held_sum, cs[0].samples)),
+		   churn_clamp(div_s64(cs[1].held_sum, cs[1].samples)));
+	bench_emit("churn-steady-max", cs[0].live_end, BU_BYTES, churn_clamp(cs[0].held_max),
+		   churn_clamp(cs[1].held_max));
+	bench_emit("churn-steady-ratio", cs[0].live_end, BU_X,
+		   div_u64(cs[0].ratio_sum, cs[0].samples),
+		   div_u64(cs[1].ratio_sum, cs[1].samples));
+	bench_emit("churn-steady-ratio-max", cs[0].live_end, BU_X, cs[0].ratio_max,
+		   cs[1].ratio_max);
+	bench_emit("churn-steady-ms", cs[0].live_end, BU_MS, div_u64(cs[0].ns, NSEC_PER_USEC),
+		   div_u64(cs[1].ns, NSEC_PER_USEC));
+out:
+	kvfree(set.objs);
+	kvfree(set.sizes);
+}
+
+/*
+ * 10. churn: what each allocator still holds after a population is mostly
+ * or wholly freed (frag), for a small live set (small) and during a steady
+ * churn (steady); gomem's whole run of a case before SLUB's.
+ */
+static void bench_churn(void)
+{
+	u64 t0 = ktime_get_ns();
+
+	churn_ms = kmalloc(sizeof(*churn_ms), GFP_KERNEL);
+	if (!churn_ms) {
+		bench_failed("churn", 0, "kmalloc", -ENOMEM);
+		return;
+	}
+	bench_pr("== 10. churn: memory held after churn, log-uniform 8 B-32 KiB ==\n");
+	bench_pr("  gomem's run of a case, then SLUB's; held: gomem's heap_sys - heap_released,\n");
+	bench_pr("  SLUB's slab pages; signed deltas from a settled reading before each case\n");
+	bench_pr("  settled: a reading every %u ms, within 1 %% of one for %u ms (timeout %u ms)\n",
+		 CHURN_POLL_MS, CHURN_STABLE_MS, CHURN_TIMEOUT_MS);
+	churn_frag();
+	churn_small();
+	churn_steady();
+	bench_pr("  (the churn scenario took %llu ms)\n",
+		 div_u64(ktime_get_ns() - t0, NSEC_PER_MSEC));
+	kfree(churn_ms);
+	churn_ms = NULL;
+}
+
 /* === The driver, module load and unload === */
 
 static void bench_header(void)
@@ -1708,9 +2336,9 @@ static void bench_header(void)
 	snprintf(counts, sizeof(counts),
 		 "budget_ms=%u repeats=%u batch_objects=%u mixed_live=%u mixed_ops=%u",
 		 budget_ms, repeats, batch_objects, mixed_live, MIXED_OPS);
-	pr_info("bench-header: cpus=%u host_cpus=%u kernel=%s init_on_alloc=%d gomem_tiny=%d only=%s %s tiny_objects=%u mem_objects=%u\n",
+	pr_info("bench-header: cpus=%u host_cpus=%u kernel=%s init_on_alloc=%d gomem_tiny=%d only=%s %s tiny_objects=%u mem_objects=%u churn_mb=%u churn_live_mb=%u\n",
 		nr_bench_cpus, host_cpus, kernel_release, want_init_on_alloc(GFP_KERNEL),
-		gomem_tiny, only, counts, tiny_objects, mem_objects);
+		gomem_tiny, only, counts, tiny_objects, mem_objects, churn_mb, churn_live_mb);
 	bench_pr("%u guest CPUs (host CPUs: %u, 0 if unknown), kernel %s, init_on_alloc %s\n",
 		 nr_bench_cpus, host_cpus, kernel_release,
 		 want_init_on_alloc(GFP_KERNEL) ? "on (every object zeroed)" : "off");
@@ -1735,6 +2363,8 @@ static void bench_driver(struct bench_worker *w)
 		bench_tiny();
 	if (want(SC_MEMORY))
 		bench_memory();
+	if (want(SC_CHURN))
+		bench_churn();
 	if (want(SC_FAST) || want(SC_FLOOR))
 		bench_fast();
 	if (want(SC_BATCH))
@@ -1797,6 +2427,8 @@ static int bench_check_params(void)
 	       bench_check("mixed_live", mixed_live, 1, 65536) ?:
 	       bench_check("tiny_objects", tiny_objects, 1, 2000000) ?:
 	       bench_check("mem_objects", mem_objects, 1, 100000) ?:
+	       bench_check("churn_mb", churn_mb, 1, 256) ?:
+	       bench_check("churn_live_mb", churn_live_mb, 1, 64) ?:
 	       bench_check("fast_max", fast_max, 8, 65536) ?:
 	       bench_check("parallel_size", parallel_size, 8, 32768) ?:
 	       bench_check("host_cpus", host_cpus, 0, 65536) ?:

@@ -167,7 +167,7 @@ END {
 		for (k = 1; k <= nk; k++) printf " |%s", cell(id, k)
 		printf " | %s\n", okey[id]
 	}
-	printf "\n== the targets of issue 5 (ratio = gomem / other) ==\n"
+	printf "\n== the targets of issue 5 and of the churn scenario (ratio = gomem / other) ==\n"
 	for (k = 1; k <= nk; k++) {
 		printf " [%d] %s%s, init_on_alloc=%s\n", k, kern[k], vlabel[k], hdr[k, "init_on_alloc"]
 		if ((w = worst(k, "^fast$", 32768)) >= 0)
@@ -203,6 +203,23 @@ END {
 			       sprintf("gomem %.3f, SLUB %.3f", g[k, id] / p[2], o[k, id] / p[2]))
 			target(g[k, id] + 0 < o[k, id] + 0 ? "met" : "MISS",
 			       "memory: gomem holds less than SLUB", sprintf("ratio %s", r[k, id]))
+		}
+		if ((pk = find(k, "churn-frag-peak")) != "" && (id = find(k, "churn-frag-all")) != "") {
+			gp = g[k, pk] + 0; sp = o[k, pk] + 0
+			x = gp > 0 ? g[k, id] / gp : 1
+			target(x <= 0.01 ? "met" : "MISS", "churn: held after all freed <= 1% of peak",
+			       sprintf("gomem %.3f (%s of %s bytes), SLUB %.3f", x, g[k, id], gp,
+				       sp > 0 ? o[k, id] / sp : 0))
+		}
+		# 0: gomem held no more than before the case (memory it held already).
+		if ((id = find(k, "churn-steady-ratio")) != "") {
+			mx = find(k, "churn-steady-ratio-max")
+			x = g[k, id] + 0
+			target(x == 0 ? "n/a" : x <= 1.15 ? "met" : "MISS",
+			       "churn steady: held/live <= 1.15 (mean)",
+			       sprintf("gomem %s (max %s), SLUB %s (max %s)%s", g[k, id],
+				       mx != "" ? g[k, mx] : "-", o[k, id], mx != "" ? o[k, mx] : "-",
+				       x == 0 ? "; gomem grew nothing: it reused what it held before" : ""))
 		}
 		split("tiny tiny-small", sc, " ")
 		for (j = 1; j <= 2; j++) {

@@ -131,6 +131,10 @@ static unsigned int churn_live_mb = 8;
 module_param(churn_live_mb, uint, 0444);
 MODULE_PARM_DESC(churn_live_mb, "MiB of the live set of the churn scenario's steady case, 1-64 (default: 8)");
 
+static unsigned int churn_steady_ms = 5000;
+module_param(churn_steady_ms, uint, 0444);
+MODULE_PARM_DESC(churn_steady_ms, "Least ms the steady churn lasts, for the scavenger's CPU share, 0-600000 (default: 5000)");
+
 static unsigned int fast_max = 65536;
 module_param(fast_max, uint, 0444);
 MODULE_PARM_DESC(fast_max, "Largest object size of the fast and floor scenarios, 8-65536 (default: 65536)");
@@ -1779,6 +1783,9 @@ struct churn_reading {
 	s64 inuse;		/* gomem: heap_inuse (spans) */
 	s64 sys;		/* gomem: sys - heap_released (all pages, metadata included) */
 	s64 passes;		/* gomem: scavenger passes run since load; SLUB: 0 */
+	s64 scav_ns;		/* gomem: ns the scavenger spent releasing; SLUB: 0 */
+	s64 cached;		/* gomem: free bytes in per-CPU caches; SLUB: 0 */
+	s64 central;		/* gomem: free bytes in the mcentrals; SLUB: 0 */
 };
 
 /* What a settle poll found. */
@@ -1798,6 +1805,9 @@ static void churn_read(enum bench_alloc a, struct churn_reading *r)
 		r->inuse = r->held;
 		r->sys = r->held;
 		r->passes = 0;
+		r->scav_ns = 0;
+		r->cached = 0;
+		r->central = 0;
 		return;
 	}
 	gomem_read_memstats(churn_ms);
@@ -1805,6 +1815,9 @@ static void churn_read(enum bench_alloc a, struct churn_reading *r)
 	r->inuse = churn_ms->heap_inuse;
 	r->sys = churn_ms->sys - churn_ms->heap_released;
 	r->passes = churn_ms->scavenger_passes;
+	r->scav_ns = churn_ms->scavenger_ns;
+	r->cached = churn_ms->cached_free_bytes;
+	r->central = churn_ms->central_free_bytes;
 }
 
 static void churn_sub(struct churn_reading *r, const struct churn_reading *base)
@@ -1813,6 +1826,7 @@ static void churn_sub(struct churn_reading *r, const struct churn_reading *base)
 	r->inuse -= base->inuse;
 	r->sys -= base->sys;
 	r->passes -= base->passes;
+	r->scav_ns -= base->scav_ns;
 }
 
 /* "Unchanged": within 1 % of @ref (equal to it when it is 0). */
@@ -2113,6 +2127,8 @@ struct churn_steady {
 	u64 live_end;			/* requested bytes live at the end */
 	s64 held_end;			/* held at the end of the churn */
 	s64 passes;			/* gomem: scavenger passes, from before to the end */
+	s64 scav_ns;			/* gomem: the scavenger's ns, over the same */
+	struct churn_reading end;	/* at the end of the churn, absolute */
 	s64 held_sum, held_max;		/* over the samples counted */
 	u64 live_sum;
 	u64 ratio_sum, ratio_max;	/* held / live of those samples, thousandths */
@@ -2141,7 +2157,10 @@ static void churn_sample(enum bench_alloc a, struct churn_steady *cs, u64 live)
 	cs->sample_ns += ktime_get_ns() - t0;
 }
 
-/* Replace random objects until CHURN_TURNS live sets were allocated. */
+/*
+ * Replace random objects until CHURN_TURNS live sets were allocated and at
+ * least churn_steady_ms went by.
+ */
 static __always_inline int churn_steady_loop(struct churn_set *set, struct churn_steady *cs,
 					     enum bench_alloc a)
 {
@@ -2151,7 +2170,8 @@ static __always_inline int churn_steady_loop(struct churn_set *set, struct churn
 	u32 slot, size;
 	void *p;
 
-	while (allocated < total) {
+	while (allocated < total ||
+	       ktime_get_ns() - t0 < (u64)churn_steady_ms * NSEC_PER_MSEC) {
 		slot = bench_below(&set->seed, set->n);
 		size = bench_loguniform(&set->seed);
 		ba_free(a, set->objs[slot], NULL);
@@ -2214,6 +2234,8 @@ static int churn_steady_one(enum bench_alloc a, struct churn_set *set, struct ch
 		churn_read(a, &r);
 		cs->held_end = r.held - cs->before.held;
 		cs->passes = r.passes - cs->before.passes;
+		cs->scav_ns = r.scav_ns - cs->before.scav_ns;
+		cs->end = r;
 		cs->live_end = set->live;
 	}
 	for (i = 0; i < filled; i++) {
@@ -2263,6 +2285,12 @@ static void churn_steady(void)
 	churn_row("held at the end", cs[0].held_end, cs[1].held_end, true, cs[0].live_end);
 	churn_row("  absolute", cs[0].before.held + cs[0].held_end,
 		  cs[1].before.held + cs[1].held_end, true, 0);
+	/* Where gomem's held bytes are: spans (their free objects), free runs. */
+	churn_row("  gomem: spans in use (absolute)", cs[0].end.inuse, 0, false, cs[0].live_end);
+	churn_row("    free objects in per-CPU caches", cs[0].end.cached, 0, false, cs[0].live_end);
+	churn_row("    free objects in mcentrals", cs[0].end.central, 0, false, cs[0].live_end);
+	churn_row("  gomem: free pages held (absolute)", cs[0].end.held - cs[0].end.inuse, 0,
+		  false, cs[0].live_end);
 	snprintf(what, sizeof(what), "samples after the first 1/%u", CHURN_WARMUP_DIV);
 	bench_pr("  %-38s %12u %8s %12u\n", what, cs[0].samples, "", cs[1].samples);
 	churn_row("  live mean", div_u64(cs[0].live_sum, cs[0].samples),
@@ -2278,7 +2306,12 @@ static void churn_steady(void)
 		 fmt_milli(b[0], NUMBUF, div_u64(cs[0].ns, NSEC_PER_USEC)), "",
 		 fmt_milli(b[1], NUMBUF, div_u64(cs[1].ns, NSEC_PER_USEC)));
 	churn_row("  scavenger passes (fill and churn)", cs[0].passes, 0, false, 0);
-	/* scavenger CPU time: added with gomem's scavenge counter */
+	/* The scavenger's CPU time over the churn's: its share of one CPU. */
+	churn_row("  scavenger CPU time (us)", div_s64(cs[0].scav_ns, NSEC_PER_USEC), 0, false, 0);
+	bench_pr("  %-38s %12s\n", "  scavenger CPU, % of the churn's time",
+		 fmt_ratio(b[0], cs[0].scav_ns * 100, cs[0].ns + cs[0].sample_ns));
+	bench_emit("churn-steady-scavenger-pct", cs[0].live_end, BU_X,
+		   ratio_milli(cs[0].scav_ns * 100, cs[0].ns + cs[0].sample_ns), 0);
 
 	bench_emit("churn-steady", cs[0].live_end, BU_BYTES, churn_clamp(cs[0].held_end),
 		   churn_clamp(cs[1].held_end));
@@ -2429,6 +2462,7 @@ static int bench_check_params(void)
 	       bench_check("mem_objects", mem_objects, 1, 100000) ?:
 	       bench_check("churn_mb", churn_mb, 1, 256) ?:
 	       bench_check("churn_live_mb", churn_live_mb, 1, 64) ?:
+	       bench_check("churn_steady_ms", churn_steady_ms, 0, 600000) ?:
 	       bench_check("fast_max", fast_max, 8, 65536) ?:
 	       bench_check("parallel_size", parallel_size, 8, 32768) ?:
 	       bench_check("host_cpus", host_cpus, 0, 65536) ?:

@@ -68,8 +68,17 @@
 
 /* Kernel pages per gomem page, and the order of one gomem page. */
 #define GOMEM_PAGE_ORDER	(GOMEM_PAGE_SHIFT - PAGE_SHIFT)
-/* Preferred arena: 4 MiB, or the largest order the page allocator has. */
+/* Largest preferred arena: 4 MiB, or the largest order the page allocator has. */
 #define GOMEM_ARENA_ORDER	min(22 - PAGE_SHIFT, GOMEM_MAX_ORDER)
+/* Smallest preferred arena: 1 MiB. */
+#define GOMEM_ARENA_MIN_ORDER	min(20 - PAGE_SHIFT, GOMEM_ARENA_ORDER)
+/*
+ * An arena grows the heap by about 1/GOMEM_ARENA_GROWTH_DIV of what is in
+ * use, between those two: the free rest of a new arena stays under the
+ * scavenger's goal (10 % of the heap in use), so that a heap that churns
+ * does not take 4 MiB, give most of it back, and take it again.
+ */
+#define GOMEM_ARENA_GROWTH_DIV	16
 
 struct mheap gomem_heap;
 
@@ -534,23 +543,28 @@ static void heap_limit_refuse(void)
  * into order-0 pages. With @s, the span @s is carved from its start before
  * the arena becomes visible to anyone: no release path can take the arena
  * back, and no other caller the pages, between the growth and the caller's
- * use. The rest becomes a free run. Without @s (the initial heap), the
- * whole arena is one free run. Near the memory limit the arena is no
+ * use. The rest becomes a free run (and, above the idle threshold,
+ * schedules the idle work as a span free does). Without @s (the initial
+ * heap), the whole arena is one free run. Near the memory limit the arena is no
  * larger than the span: the pages past it go back at once (released from
  * the start); a growth the limit has no room for fails.
  */
 static int heap_grow(struct mspan *s, unsigned int npages, gfp_t gfp)
 {
 	unsigned int min_order = get_order((unsigned long)npages << GOMEM_PAGE_SHIFT);
-	unsigned int order = max_t(unsigned int, min_order, GOMEM_ARENA_ORDER);
+	unsigned int order = clamp_t(unsigned int,
+				     get_order(READ_ONCE(gomem_heap.heap_inuse) / GOMEM_ARENA_GROWTH_DIV),
+				     GOMEM_ARENA_MIN_ORDER, GOMEM_ARENA_ORDER);
 	gfp_t pgfp = gomem_page_gfp(gfp);
 	unsigned long flags, base, bytes, trim = 0;
+	struct delayed_work *work = NULL;
 	struct gomem_arena *arena;
 	struct page *page = NULL;
 	struct mspan *run;
 
 	if (min_order > GOMEM_MAX_ORDER)
 		return -E2BIG;
+	order = max(order, min_order);
 	if (!gomem_may_alloc_pages())
 		return -ENOMEM;
 	bytes = PAGE_SIZE << order;
@@ -616,7 +630,12 @@ static int heap_grow(struct mspan *s, unsigned int npages, gfp_t gfp)
 		run_insert_locked(run);
 		run_lru_add_locked(run);
 	}
+	/* The rest of a new arena is free: the scavenger must know of it too. */
+	if (gomem_heap_free_bytes(&gomem_heap) > gomem_heap.idle_threshold)
+		work = gomem_heap.idle_work;
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
+	if (work)
+		queue_delayed_work(system_unbound_wq, work, gomem_heap.idle_delay);
 	if (!run->npages)
 		span_discard(run);	/* the span took the whole arena; never seen */
 	/* Pages past the span, never seen by anyone: back at once. */

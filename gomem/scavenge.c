@@ -20,10 +20,12 @@
  *   3. spends about scavenge_permille of one CPU (Go: 1 %): it releases a
  *      chunk of GOMEM_SCAVENGE_CHUNK at most, measures the time that took,
  *      and waits (1000 / permille - 1) times as long before the next chunk;
- *   4. schedules the next pass when the oldest run kept comes of age, or a
- *      delay later while busy CPUs hold cached objects; otherwise none: a
- *      span free starts the next one. A scavenger with nothing to do
- *      never runs.
+ *   4. schedules the next pass when the oldest run kept comes of age (at
+ *      most GOMEM_SCAVENGE_RECHECK later: a busy heap frees more runs
+ *      meanwhile, and the goal is kept by releasing them), or a delay later
+ *      while busy CPUs hold cached objects; otherwise none: a span free or a
+ *      growth starts the next one. A scavenger with nothing to do never
+ *      runs. Step 1 is done at most once per GOMEM_SCAVENGE_DELAY.
  *
  * Under pressure: the shrinker. count: the free pages of the heap; scan:
  * release them, oldest first, page by page, without waiting (an RCU
@@ -57,6 +59,8 @@
 #define GOMEM_SCAVENGE_GOAL_PCT	10
 /* Bytes released between two measurements of the CPU time spent. */
 #define GOMEM_SCAVENGE_CHUNK	SZ_1M
+/* While runs wait to come of age, a pass at least this often (a busy heap frees more). */
+#define GOMEM_SCAVENGE_RECHECK	(HZ / 4)
 
 static void gomem_scavenge_workfn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(gomem_scavenge_work, gomem_scavenge_workfn);
@@ -77,12 +81,12 @@ static unsigned long gomem_pressure_stamp;
 /*
  * Written by the work only (one work item never runs twice at once), read
  * racily by gomem_scavenger_counts(): runs, CPUs they had drain their
- * caches, ns spent releasing, and whether a pass is between two chunks.
+ * caches, ns spent releasing, and when the caches were last flushed.
  */
 static unsigned long gomem_scavenge_passes;
 static unsigned long gomem_scavenge_drains;
 static u64 gomem_scavenge_ns;
-static bool gomem_scavenge_midpass;
+static unsigned long gomem_scavenge_drained_at;	/* jiffies of the last cache flushes */
 
 static void gomem_scavenge_workfn(struct work_struct *work)
 {
@@ -97,9 +101,11 @@ static void gomem_scavenge_workfn(struct work_struct *work)
 	unsigned long delay = 0;
 	u64 t0, ns;
 
-	if (!gomem_scavenge_midpass || pressure) {
+	/* The caches at most once a delay (a pass may come every RECHECK). */
+	if (pressure || time_after_eq(jiffies, gomem_scavenge_drained_at + GOMEM_SCAVENGE_DELAY)) {
 		drained = gomem_drain_cpus(true, !pressure, &busy);
 		gomem_central_drain();
+		gomem_scavenge_drained_at = jiffies;
 	}
 	req.goal = max(req.floor, READ_ONCE(gomem_heap.heap_inuse) / 100 *
 				  GOMEM_SCAVENGE_GOAL_PCT);
@@ -114,10 +120,10 @@ static void gomem_scavenge_workfn(struct work_struct *work)
 		delay = nsecs_to_jiffies(ns * (1000 / gomem_scavenge_permille - 1)) ?: 1;
 	} else if (req.any_left) {
 		delay = time_after(req.next_due, jiffies) ? req.next_due - jiffies : 1;
+		delay = min_t(unsigned long, delay, GOMEM_SCAVENGE_RECHECK);
 	} else if (busy) {
 		delay = GOMEM_SCAVENGE_DELAY;
 	}
-	WRITE_ONCE(gomem_scavenge_midpass, req.more);
 	WRITE_ONCE(gomem_scavenge_passes, gomem_scavenge_passes + 1);
 	WRITE_ONCE(gomem_scavenge_drains, gomem_scavenge_drains + drained);
 	WRITE_ONCE(gomem_scavenge_ns, gomem_scavenge_ns + ns);

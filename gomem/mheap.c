@@ -74,9 +74,10 @@
 #define GOMEM_ARENA_MIN_ORDER	min(20 - PAGE_SHIFT, GOMEM_ARENA_ORDER)
 /*
  * An arena grows the heap by about 1/GOMEM_ARENA_GROWTH_DIV of what is in
- * use, between those two: the free rest of a new arena stays under the
- * scavenger's goal (10 % of the heap in use), so that a heap that churns
- * does not take 4 MiB, give most of it back, and take it again.
+ * use, between those two (the largest while nothing is in use): the free
+ * rest of a new arena stays under the scavenger's goal (10 % of the heap in
+ * use), so that a heap that churns does not take 4 MiB, give most of it
+ * back, and take it again.
  */
 #define GOMEM_ARENA_GROWTH_DIV	16
 
@@ -552,9 +553,10 @@ static void heap_limit_refuse(void)
 static int heap_grow(struct mspan *s, unsigned int npages, gfp_t gfp)
 {
 	unsigned int min_order = get_order((unsigned long)npages << GOMEM_PAGE_SHIFT);
-	unsigned int order = clamp_t(unsigned int,
-				     get_order(READ_ONCE(gomem_heap.heap_inuse) / GOMEM_ARENA_GROWTH_DIV),
-				     GOMEM_ARENA_MIN_ORDER, GOMEM_ARENA_ORDER);
+	unsigned long grow = READ_ONCE(gomem_heap.heap_inuse) / GOMEM_ARENA_GROWTH_DIV;
+	/* An empty heap (nothing in use) takes the largest arena, as it always did. */
+	unsigned int order = grow ? clamp_t(unsigned int, get_order(grow), GOMEM_ARENA_MIN_ORDER,
+					    GOMEM_ARENA_ORDER) : GOMEM_ARENA_ORDER;
 	gfp_t pgfp = gomem_page_gfp(gfp);
 	unsigned long flags, base, bytes, trim = 0;
 	struct delayed_work *work = NULL;

@@ -4,7 +4,8 @@
 # memory must come back: the free pages, those on the page allocator's
 # per-CPU lists included, within 1 MiB (an arena left behind would be
 # 4 MiB), and the memory no counter of /proc/meminfo accounts for must grow
-# by less than 256 KiB. MemFree alone leaves out the per-CPU lists, where
+# by less than 512 KiB (with order-0 frees it moves by -400..+276 KiB from
+# run to run; it was 256 KiB when whole arenas went back). MemFree alone leaves out the per-CPU lists, where
 # gomem's order-0 frees (it splits its arenas) land: megabytes, moving at
 # every run; it is printed, not judged. The second figure leaves out the
 # memory loading modules moves (slab, page tables, vmalloc, per-CPU,
@@ -36,5 +37,5 @@ after=$(free_kb) all_after=$(free_all_kb) unaccounted_after=$(unaccounted_kb)
 echo "GOMEM-RELOAD cycles=$i seconds=$(($(date +%s) - t0)) memfree_kb=$before..$after free_kb=$all_before..$all_after unaccounted_kb=$unaccounted_before..$unaccounted_after"
 [ $((all_before - all_after)) -lt 1024 ] ||
 	{ echo "free memory dropped by $((all_before - all_after)) KiB"; exit 1; }
-[ $((unaccounted_after - unaccounted_before)) -lt 256 ] ||
+[ $((unaccounted_after - unaccounted_before)) -lt 512 ] ||
 	{ echo "unaccounted memory grew by $((unaccounted_after - unaccounted_before)) KiB"; exit 1; }

@@ -494,6 +494,19 @@ static void span_publish_locked(struct mspan *s, unsigned long base, struct gome
 	WRITE_ONCE(s->state_gen, w.word);
 }
 
+/*
+ * The idle work, when the free runs exceed its threshold (a span free and a
+ * growth both ask), for the caller to queue once the lock is dropped.
+ */
+static struct delayed_work *heap_idle_work_due_locked(void)
+	__must_hold(&gomem_heap.lock)
+{
+	lockdep_assert_held(&gomem_heap.lock);
+	if (gomem_heap_free_bytes(&gomem_heap) > gomem_heap.idle_threshold)
+		return gomem_heap.idle_work;
+	return NULL;
+}
+
 /* Scavenger's pass at the memory limit, without waiting for it (mheap.lock not held). */
 static void heap_kick_idle_work(void)
 {
@@ -633,8 +646,7 @@ static int heap_grow(struct mspan *s, unsigned int npages, gfp_t gfp)
 		run_lru_add_locked(run);
 	}
 	/* The rest of a new arena is free: the scavenger must know of it too. */
-	if (gomem_heap_free_bytes(&gomem_heap) > gomem_heap.idle_threshold)
-		work = gomem_heap.idle_work;
+	work = heap_idle_work_due_locked();
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 	if (work)
 		queue_delayed_work(system_unbound_wq, work, gomem_heap.idle_delay);
@@ -905,7 +917,7 @@ void gomem_heap_free(struct mspan *s)
 	unsigned long end = s->base + ((unsigned long)s->npages << GOMEM_PAGE_SHIFT);
 	unsigned long arena_end = arena->base + ((unsigned long)arena->npages << GOMEM_PAGE_SHIFT);
 	struct mspan *run = s, *prev = NULL, *next = NULL;
-	struct delayed_work *work = NULL;
+	struct delayed_work *work;
 	bool listed = false;
 	unsigned long flags;
 
@@ -959,8 +971,7 @@ void gomem_heap_free(struct mspan *s)
 	run_insert_locked(run);
 	if (!listed)
 		run_lru_add_locked(run);
-	if (gomem_heap_free_bytes(&gomem_heap) > gomem_heap.idle_threshold)
-		work = gomem_heap.idle_work;
+	work = heap_idle_work_due_locked();
 	raw_spin_unlock_irqrestore(&gomem_heap.lock, flags);
 
 	if (work)	/* on a housekeeping CPU */

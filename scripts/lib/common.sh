@@ -30,6 +30,12 @@ linux_source_dir() {
 	if [ ! -f "$dir/Makefile" ]; then
 		[ -f "$LINUX_SOURCE_TARBALL" ] || die "missing $LINUX_SOURCE_TARBALL"
 		mkdir -p "$GOMEM_CACHE/src"
+		# Two builds started together extract once: the second waits, then
+		# finds the tree (it must not replace one the first is building in).
+		exec 8>"$GOMEM_CACHE/src/.lock"
+		flock 8
+	fi
+	if [ ! -f "$dir/Makefile" ]; then
 		tmp=$(mktemp -d "$GOMEM_CACHE/src/.extract.XXXXXX")
 		note "extracting $LINUX_SOURCE_TARBALL (about 20 s)"
 		tar -C "$tmp" -xf "$LINUX_SOURCE_TARBALL" ||
@@ -38,6 +44,7 @@ linux_source_dir() {
 		mv "$tmp"/linux-source-6.12 "$dir" || die "cannot move source into $dir"
 		rm -rf "$tmp"
 	fi
+	exec 8>&-
 	echo "$dir"
 }
 

@@ -25,6 +25,51 @@ void *gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp);
 int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs);
 void gomem_free_bulk(size_t n, void **ptrs);
 
+struct rcu_head;
+void __gomem_free_rcu(const void *p, struct rcu_head *head);
+
+/**
+ * gomem_free_rcu() - free a gomem object after an RCU grace period, as kfree_rcu()
+ * @ptr: the object (a pointer to a structure), or NULL
+ * @rhf: the name of a struct rcu_head field of it
+ *
+ * Context: any context but NMI.
+ */
+#define gomem_free_rcu(ptr, rhf)						\
+	do {									\
+		typeof(ptr) ___p = (ptr);					\
+										\
+		__gomem_free_rcu(___p, (void *)___p + offsetof(typeof(*___p), rhf)); \
+	} while (0)
+
+/**
+ * gomem_free_rcu_mightsleep() - the same without an rcu_head: may sleep
+ * @ptr: the object, or NULL
+ *
+ * Context: process context; may wait for a grace period.
+ */
+#define gomem_free_rcu_mightsleep(ptr)	__gomem_free_rcu(ptr, NULL)
+
+/* The kmalloc()-compatible entry points (dropin.c); see gomem_kmalloc.h. */
+void *gomem_kmalloc(size_t size, gfp_t gfp) __malloc;
+void *gomem_kmalloc_node(size_t size, gfp_t gfp, int node) __malloc;
+void *gomem_kmalloc_track(size_t size, gfp_t gfp, unsigned long caller) __malloc;
+void gomem_kfree(const void *ptr);
+bool gomem_owns(const void *p);
+size_t gomem_ksize(const void *p);
+size_t gomem_kmalloc_size_roundup(size_t size);
+void *gomem_krealloc(const void *p, size_t new_size, gfp_t gfp);
+void gomem_kfree_sensitive(const void *p);
+void *gomem_kmemdup(const void *src, size_t len, gfp_t gfp) __malloc;
+char *gomem_kmemdup_nul(const char *s, size_t len, gfp_t gfp) __malloc;
+char *gomem_kstrdup(const char *s, gfp_t gfp) __malloc;
+char *gomem_kstrndup(const char *s, size_t max, gfp_t gfp) __malloc;
+void *gomem_kvmalloc_node(size_t size, gfp_t gfp, int node) __malloc;
+void gomem_kvfree(const void *p);
+void gomem_kvfree_sensitive(const void *p, size_t len);
+void *gomem_kvrealloc(const void *p, size_t old, size_t size, gfp_t gfp);
+void __gomem_kfree_rcu(const void *p, struct rcu_head *head);
+
 /**
  * struct gomem_class_stats - counters of one size class
  * @size: object size of the class in bytes (0 for class 0, large objects)
@@ -87,6 +132,12 @@ struct gomem_class_stats {
  *	(module parameter memory_limit_kb)
  * @limit_refusals: heap growths refused at the memory limit
  * @limit_released_bytes: bytes released at once to stay under the limit
+ * @frees_forwarded: gomem_kfree() (the drop-in's kfree()) calls given to the
+ *	kernel's kfree(): memory gomem did not allocate
+ * @rcu_pending: objects queued by gomem_free_rcu() (the drop-in's
+ *	kfree_rcu()) and not freed yet
+ * @rcu_batches: batches of such objects handed to RCU since load, one RCU
+ *	callback each (and objects handed alone, when no batch could be had)
  * @by_size: per-class counters; index 0 holds nothing (large objects are above)
  */
 struct gomem_memstats {
@@ -129,6 +180,9 @@ struct gomem_memstats {
 	u64 memory_limit;
 	u64 limit_refusals;
 	u64 limit_released_bytes;
+	u64 frees_forwarded;
+	u64 rcu_pending;
+	u64 rcu_batches;
 	struct gomem_class_stats by_size[GOMEM_NUM_CLASSES];
 };
 

@@ -23,9 +23,11 @@
  *   8  scavenge.c  the scavenger's work, retention, pressure, the shrinker
  *   9  malloc.c    the entry points and their fast paths: small, tiny,
  *                  large, debug mode
- *  10  proc.c, check.c  observers: statistics and /proc/gomem, the
+ *  10  dropin.c    the kmalloc()-compatible entry points (gomem_kmalloc.h),
+ *                  forwarding, RCU-deferred frees
+ *  11  proc.c, check.c  observers: statistics and /proc/gomem, the
  *                  invariant walker
- *  11  main.c      module parameters, init and exit order, leaks at unload
+ *  12  main.c      module parameters, init and exit order, leaks at unload
  *
  * Lock order (outermost first); no path holds two mcentral locks at once, and
  * no path holds an mcentral lock and the mheap lock together:
@@ -443,7 +445,20 @@ void gomem_scavenger_counts(unsigned long *passes, unsigned long *drains, u64 *n
 unsigned long gomem_shrinker_count(void);
 unsigned long gomem_shrinker_scan(unsigned long nr_to_scan);
 
-/* proc.c, check.c (layer 10) */
+/* malloc.c (layer 9), for dropin.c */
+extern atomic_long_t gomem_frees_forwarded;
+void *gomem_kmalloc_caller(size_t size, gfp_t gfp, unsigned long caller);
+void gomem_kfree_caller(const void *ptr, unsigned long caller);
+bool gomem_is_zerobase(const void *p);
+void *gomem_object_start(const void *p);
+size_t gomem_usable_size_at(const void *ptr, unsigned long caller);
+
+/* dropin.c (layer 10) */
+void gomem_dropin_init(void);
+void gomem_dropin_exit(void);
+void gomem_rcu_counts(unsigned long *pending, unsigned long *batches, unsigned long *singles);
+
+/* proc.c, check.c (layer 11) */
 int gomem_check_heap(void);
 int gomem_proc_init(void);
 void gomem_proc_exit(void);

@@ -8,7 +8,7 @@
  * and its shrinker, the last because it may run at once. Exit goes top down:
  * nothing can report leaks into, kick, or read a layer that is gone.
  *
- * Layer 11 (internal.h), the top: calls any layer.
+ * Layer 12 (internal.h), the top: calls any layer.
  */
 
 #include <linux/module.h>
@@ -108,6 +108,7 @@ static int __init gomem_init(void)
 	ret = gomem_scavenger_init(max(retain_kb, initial_heap_kb) * 1024, scavenge_permille);
 	if (ret)
 		goto out_proc;
+	gomem_dropin_init();
 	pr_info("loaded: %u size classes, %lu KiB per-CPU caches, tiny %s\n",
 		GOMEM_NUM_SIZE_CLASSES - 1, gomem_mcache_bytes() / 1024,
 		gomem_debug_flags ? "off (debug mode)" : gomem_tiny_enabled ? "on" : "off");
@@ -129,6 +130,7 @@ out_debug:
 
 static void __exit gomem_exit(void)
 {
+	gomem_dropin_exit();
 	gomem_scavenger_exit();
 	gomem_proc_exit();
 	gomem_report_leaks();

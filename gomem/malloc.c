@@ -62,9 +62,19 @@
 #include <linux/preempt.h>
 #include <linux/rcupdate.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 
 #include "internal.h"
+
+static size_t gomem_trace_size(const void *ptr);
+
+#define CREATE_TRACE_POINTS
+#include "gomem_trace.h"
+
+/* For probes of other modules (gomem's KUnit suite): register_trace_gomem_alloc(). */
+EXPORT_TRACEPOINT_SYMBOL_GPL(gomem_alloc);
+EXPORT_TRACEPOINT_SYMBOL_GPL(gomem_free);
 
 /* Module parameter tiny (main.c): written before any allocation, then read-only. */
 bool gomem_tiny_enabled = true;
@@ -522,7 +532,8 @@ static noinline void gomem_free_finish(struct mspan *s, const void *ptr, unsigne
  * trailer from a size class (never a tiny block) or whole pages, then the
  * debug fill (debug.c).
  */
-static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long caller)
+static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long caller,
+					void *zero)
 {
 	size_t full, slot;
 	struct mspan *s;
@@ -536,7 +547,7 @@ static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long ca
 		return NULL;
 	might_alloc(gfp);
 	if (!size)
-		return &gomem_zerobase;
+		return zero;
 	if (size > gomem_max_large_pages() << GOMEM_PAGE_SHIFT)
 		return NULL;
 	full = gomem_debug_slot_size(size);
@@ -560,8 +571,12 @@ static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long ca
 	return obj;
 }
 
-/* gomem_alloc() in context @ctx (not NMI), past the debug-mode test. */
-static __always_inline void *gomem_alloc_in(size_t size, gfp_t gfp, unsigned int ctx)
+/*
+ * gomem_alloc() in context @ctx (not NMI), past the debug-mode test. Size 0
+ * gives @zero: &gomem_zerobase, or ZERO_SIZE_PTR for the kmalloc()-compatible
+ * entry points.
+ */
+static __always_inline void *gomem_alloc_in(size_t size, gfp_t gfp, unsigned int ctx, void *zero)
 {
 	if (unlikely(gfp & GOMEM_GFP_REFUSED))
 		return NULL;
@@ -573,19 +588,19 @@ static __always_inline void *gomem_alloc_in(size_t size, gfp_t gfp, unsigned int
 		return gomem_small_alloc(gomem_size_to_class(size), gfp, ctx);
 	}
 	if (unlikely(!size))
-		return &gomem_zerobase;
+		return zero;
 	return gomem_large_alloc(size, gfp);
 }
 
 /* gomem_alloc() outside task context: an interrupt's cache, or NMI's refusal. */
 static noinline void *gomem_alloc_ctx(size_t size, gfp_t gfp, unsigned long caller,
-				      unsigned int pc)
+				      unsigned int pc, void *zero)
 {
 	if (pc & NMI_MASK) {
 		gomem_report(GOMEM_ERR_NMI, NULL, NULL, caller, 0);
 		return NULL;
 	}
-	return gomem_alloc_in(size, gfp, gomem_ctx_of(pc));
+	return gomem_alloc_in(size, gfp, gomem_ctx_of(pc), zero);
 }
 
 /*
@@ -600,25 +615,43 @@ static __always_inline bool gomem_not_task(unsigned int pc)
 }
 
 /*
- * gomem_alloc() with the call site to record. Task context, the common
- * case, is a copy of its own with the task cache chosen at compile time.
+ * gomem_alloc() with the call site to record, size 0 giving @zero. Task
+ * context, the common case, is a copy of its own with the task cache chosen
+ * at compile time.
  */
-static __always_inline void *gomem_alloc_at(size_t size, gfp_t gfp, unsigned long caller)
+static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t gfp, unsigned long caller,
+						  void *zero)
 {
 	unsigned int pc;
 
 	if (static_branch_unlikely(&gomem_debug_key))
-		return gomem_alloc_debug(size, gfp, caller);
+		return gomem_alloc_debug(size, gfp, caller, zero);
 	pc = preempt_count();
 	if (gomem_not_task(pc))
-		return gomem_alloc_ctx(size, gfp, caller, pc);
-	return gomem_alloc_in(size, gfp, GOMEM_CTX_TASK);
+		return gomem_alloc_ctx(size, gfp, caller, pc, zero);
+	return gomem_alloc_in(size, gfp, GOMEM_CTX_TASK, zero);
+}
+
+/* The same, then the tracepoint gomem:gomem_alloc (a static-key nop when off). */
+static __always_inline void *gomem_alloc_at(size_t size, gfp_t gfp, unsigned long caller,
+					    void *zero, int node)
+{
+	void *p = gomem_alloc_untraced(size, gfp, caller, zero);
+
+	trace_gomem_alloc(caller, p, size, gfp, node);
+	return p;
 }
 
 /* The same, out of line, for gomem_zalloc() and gomem_realloc(). */
 static noinline void *gomem_alloc_from(size_t size, gfp_t gfp, unsigned long caller)
 {
-	return gomem_alloc_at(size, gfp, caller);
+	return gomem_alloc_at(size, gfp, caller, &gomem_zerobase, NUMA_NO_NODE);
+}
+
+/* The same with kmalloc()'s ZERO_SIZE_PTR, for the drop-in (dropin.c). */
+void *gomem_kmalloc_caller(size_t size, gfp_t gfp, unsigned long caller)
+{
+	return gomem_alloc_at(size, gfp, caller, ZERO_SIZE_PTR, NUMA_NO_NODE);
 }
 
 /**
@@ -650,9 +683,45 @@ static noinline void *gomem_alloc_from(size_t size, gfp_t gfp, unsigned long cal
  */
 void *gomem_alloc(size_t size, gfp_t gfp)
 {
-	return gomem_alloc_at(size, gfp, _RET_IP_);
+	return gomem_alloc_at(size, gfp, _RET_IP_, &gomem_zerobase, NUMA_NO_NODE);
 }
 EXPORT_SYMBOL_GPL(gomem_alloc);
+
+/**
+ * gomem_kmalloc() - allocate memory, as kmalloc()
+ * @size: bytes wanted
+ * @gfp: allocation flags, as for gomem_alloc()
+ *
+ * gomem_alloc() with kmalloc()'s answer to size 0: ZERO_SIZE_PTR. The
+ * drop-in header gomem_kmalloc.h maps kmalloc() here.
+ *
+ * Context: as gomem_alloc().
+ * Return: as gomem_alloc(), but ZERO_SIZE_PTR for @size 0.
+ */
+void *gomem_kmalloc(size_t size, gfp_t gfp)
+{
+	return gomem_alloc_at(size, gfp, _RET_IP_, ZERO_SIZE_PTR, NUMA_NO_NODE);
+}
+EXPORT_SYMBOL_GPL(gomem_kmalloc);
+
+/**
+ * gomem_kmalloc_node() - allocate memory, as kmalloc_node()
+ * @size: bytes wanted
+ * @gfp: allocation flags, as for gomem_alloc()
+ * @node: the NUMA node wanted, or %NUMA_NO_NODE
+ *
+ * As gomem_kmalloc(). gomem does not know nodes yet: @node is accepted,
+ * shown by the tracepoint, and not honoured (the memory is the local
+ * CPU's cache's or the page allocator's choice).
+ *
+ * Context: as gomem_alloc().
+ * Return: as gomem_kmalloc().
+ */
+void *gomem_kmalloc_node(size_t size, gfp_t gfp, int node)
+{
+	return gomem_alloc_at(size, gfp, _RET_IP_, ZERO_SIZE_PTR, node);
+}
+EXPORT_SYMBOL_GPL(gomem_kmalloc_node);
 
 /**
  * gomem_zalloc() - allocate zeroed memory
@@ -668,13 +737,38 @@ void *gomem_zalloc(size_t size, gfp_t gfp)
 }
 EXPORT_SYMBOL_GPL(gomem_zalloc);
 
+/* Frees gomem_kfree() handed to kfree() (statistics: frees_forwarded). */
+atomic_long_t gomem_frees_forwarded = ATOMIC_LONG_INIT(0);
+
+/*
+ * gomem_kfree() of @p, which is outside gomem's spans: kfree() when its page
+ * is one kfree() itself takes - a slab page, or a compound page as
+ * kmalloc_large() allocates - else a report (a stack, vmalloc or page
+ * allocator address would be freed wrongly by kfree()).
+ */
+static void gomem_forward_free(const void *p, unsigned long caller)
+{
+	struct folio *folio;
+
+	if (virt_addr_valid(p)) {
+		folio = virt_to_folio(p);
+		if (folio_test_slab(folio) || folio_test_large(folio)) {
+			atomic_long_inc(&gomem_frees_forwarded);
+			kfree(p);
+			return;
+		}
+	}
+	gomem_report(GOMEM_ERR_INVALID_FREE, p, NULL, caller, 0);
+}
+
 /*
  * Free of anything but a small object of a size class: NULL and the zero-size
  * address (ignored), NMI (refused), tiny and large objects, bad pointers.
  * Entered with preemption disabled (an RCU read-side section since the
  * page-map lookup), returns with it enabled.
  */
-static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned long caller)
+static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned long caller,
+				     bool forward)
 {
 	u32 state;
 
@@ -691,6 +785,9 @@ static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned lo
 		gomem_tiny_free(s, p, caller);
 	} else if (state == MSPAN_LARGE) {
 		gomem_large_free(s, p, caller);
+	} else if (forward && !s) {
+		preempt_enable();
+		gomem_forward_free(p, caller);
 	} else {
 		gomem_free_report(GOMEM_ERR_INVALID_FREE, p, s, caller);
 	}
@@ -702,7 +799,7 @@ static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned lo
  * is an RCU read-side section (rcu_read_lock(), preemptible where RCU is:
  * the checks may report and repair).
  */
-static noinline void gomem_free_debug(const void *ptr, unsigned long caller)
+static noinline void gomem_free_debug(const void *ptr, unsigned long caller, bool forward)
 {
 	struct mspan *s;
 	unsigned int idx;
@@ -722,7 +819,7 @@ static noinline void gomem_free_debug(const void *ptr, unsigned long caller)
 	if (state != MSPAN_SMALL) {
 		/* Large objects: gomem_large_free() checks them once claimed. */
 		preempt_disable();
-		gomem_free_slow(ptr, s, caller);
+		gomem_free_slow(ptr, s, caller, forward);
 		goto out;
 	}
 	if (!gomem_obj_start(s, (unsigned long)ptr, &idx)) {
@@ -760,7 +857,7 @@ out:
  * no span in the page map and leave through gomem_free_slow().
  */
 static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
-					  unsigned int ctx)
+					  unsigned int ctx, bool forward)
 {
 	struct mcache_class *cc;
 	struct gomem_cobj *e;
@@ -774,7 +871,7 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 		if (READ_ONCE(s->state) == MSPAN_TINY)
 			gomem_tiny_free(s, ptr, caller);
 		else
-			gomem_free_slow(ptr, s, caller);
+			gomem_free_slow(ptr, s, caller, forward);
 		return;
 	}
 	if (unlikely(!gomem_obj_start_fast(s, (unsigned long)ptr, &idx))) {
@@ -807,37 +904,49 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 }
 
 /* gomem_free() outside task context: an interrupt's cache, or NMI's refusal. */
-static noinline void gomem_free_ctx(const void *ptr, unsigned long caller, unsigned int pc)
+static noinline void gomem_free_ctx(const void *ptr, unsigned long caller, unsigned int pc,
+				    bool forward)
 {
 	if (pc & NMI_MASK) {
 		if (!ZERO_OR_NULL_PTR(ptr) && ptr != &gomem_zerobase)
 			gomem_report(GOMEM_ERR_NMI, ptr, NULL, caller, 0);
 		return;
 	}
-	gomem_free_in(ptr, caller, gomem_ctx_of(pc));
+	gomem_free_in(ptr, caller, gomem_ctx_of(pc), forward);
 }
 
-/* gomem_free() with the call site to report; task context has its own copy. */
-static __always_inline void gomem_free_at(const void *ptr, unsigned long caller)
+/*
+ * gomem_free() with the call site to report, after the tracepoint
+ * gomem:gomem_free; task context has its own copy. @forward: a pointer
+ * outside gomem's spans goes to the kernel's allocator (gomem_kfree()).
+ */
+static __always_inline void gomem_free_at(const void *ptr, unsigned long caller, bool forward)
 {
 	unsigned int pc;
 
+	trace_gomem_free(caller, ptr);
 	if (static_branch_unlikely(&gomem_debug_key)) {
-		gomem_free_debug(ptr, caller);
+		gomem_free_debug(ptr, caller, forward);
 		return;
 	}
 	pc = preempt_count();
 	if (gomem_not_task(pc)) {
-		gomem_free_ctx(ptr, caller, pc);
+		gomem_free_ctx(ptr, caller, pc, forward);
 		return;
 	}
-	gomem_free_in(ptr, caller, GOMEM_CTX_TASK);
+	gomem_free_in(ptr, caller, GOMEM_CTX_TASK, forward);
 }
 
 /* The same, out of line, for gomem_realloc(). */
 static noinline void gomem_free_from(const void *ptr, unsigned long caller)
 {
-	gomem_free_at(ptr, caller);
+	gomem_free_at(ptr, caller, false);
+}
+
+/* gomem_kfree() with the call site given, for the drop-in (dropin.c). */
+void gomem_kfree_caller(const void *ptr, unsigned long caller)
+{
+	gomem_free_at(ptr, caller, true);
 }
 
 /**
@@ -855,9 +964,29 @@ static noinline void gomem_free_from(const void *ptr, unsigned long caller)
  */
 void gomem_free(const void *ptr)
 {
-	gomem_free_at(ptr, _RET_IP_);
+	gomem_free_at(ptr, _RET_IP_, false);
 }
 EXPORT_SYMBOL_GPL(gomem_free);
+
+/**
+ * gomem_kfree() - free memory, as kfree(), whichever allocator owns it
+ * @ptr: an object from gomem, or from the kernel's kmalloc(), or NULL
+ *
+ * gomem_free() for a pointer into gomem's spans (the page map says which,
+ * exactly: a page is in gomem's map only while gomem holds it). A pointer
+ * outside them goes to kfree() when its page is one kfree() serves - a
+ * slab page or a compound page (kmalloc_large()) - and is reported and
+ * ignored otherwise; gomem_stats' frees_forwarded counts the first. The
+ * drop-in header gomem_kmalloc.h maps kfree() here, so that memory the
+ * kernel allocated and handed to a module reaches its owner.
+ *
+ * Context: any context but NMI; never sleeps.
+ */
+void gomem_kfree(const void *ptr)
+{
+	gomem_free_at(ptr, _RET_IP_, true);
+}
+EXPORT_SYMBOL_GPL(gomem_kfree);
 
 /* === Bulk allocation and free === */
 
@@ -947,6 +1076,7 @@ int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 		if (want_init_on_alloc(gfp))
 			memset(ptrs[i], 0, gomem_class_to_size[sc]);
 		kmemleak_alloc(ptrs[i], gomem_class_to_size[sc], 1, gfp);
+		trace_gomem_alloc(caller, ptrs[i], size, gfp, NUMA_NO_NODE);
 	}
 	return n;
 }
@@ -981,9 +1111,10 @@ void gomem_free_bulk(size_t n, void **ptrs)
 		struct mspan *s;
 		unsigned int idx;
 
+		trace_gomem_free(caller, ptr);
 		s = gomem_map_lookup(ptr);
 		if (unlikely(READ_ONCE(s->state) != MSPAN_SMALL)) {
-			gomem_free_slow(ptr, s, caller);
+			gomem_free_slow(ptr, s, caller, false);
 			preempt_disable();
 			continue;
 		}
@@ -1062,6 +1193,50 @@ size_t gomem_usable_size(const void *ptr)
 	return gomem_object_size(ptr, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_usable_size);
+
+/* Whether @p is the zero-size address, for dropin.c. */
+bool gomem_is_zerobase(const void *p)
+{
+	return p == &gomem_zerobase;
+}
+
+/*
+ * The start of the live small or large object holding @p (an rcu_head in
+ * it, for dropin.c: never in a tiny object, which is under 16 bytes), or
+ * @p itself when it is in none (gomem_free() then reports it).
+ */
+void *gomem_object_start(const void *p)
+{
+	unsigned long addr = (unsigned long)p, start = addr;
+	struct mspan *s;
+	u32 state;
+
+	rcu_read_lock();
+	s = gomem_span_of(p);
+	state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
+	if (state == MSPAN_SMALL)
+		start = s->base + gomem_obj_index(s, addr) * (unsigned long)s->elemsize;
+	else if (state == MSPAN_LARGE)
+		start = s->base;
+	rcu_read_unlock();
+	return (void *)start;
+}
+
+/* gomem_usable_size() with the call site to report, for dropin.c. */
+size_t gomem_usable_size_at(const void *ptr, unsigned long caller)
+{
+	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
+		return 0;
+	return gomem_object_size(ptr, caller);
+}
+
+/* bytes_alloc of the tracepoint gomem:gomem_alloc (run only when it is on). */
+static size_t gomem_trace_size(const void *ptr)
+{
+	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
+		return 0;
+	return gomem_object_size(ptr, _RET_IP_);
+}
 
 /**
  * gomem_realloc() - resize an object, as krealloc()

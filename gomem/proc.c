@@ -9,7 +9,7 @@
  * value its owner writes whole, so a read may mix moments but reflects every
  * allocation and free that completed before it started.
  *
- * Layer 10 (internal.h), an observer: reads every layer below.
+ * Layer 11 (internal.h), an observer: reads every layer below.
  */
 
 #include <linux/module.h>
@@ -90,7 +90,7 @@ static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u6
 void gomem_read_memstats(struct gomem_memstats *ms)
 {
 	u64 tiny_ab = 0, tiny_fb = 0, lab = 0, lfb = 0;
-	unsigned long flags, passes, drains;
+	unsigned long flags, passes, drains, pending, batches, singles;
 	unsigned int sc, i;
 	u64 scav_ns;
 
@@ -155,6 +155,10 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 	ms->scavenger_passes = passes;
 	ms->scavenger_cpu_drains = drains;
 	ms->scavenger_ns = scav_ns;
+	ms->frees_forwarded = atomic_long_read(&gomem_frees_forwarded);
+	gomem_rcu_counts(&pending, &batches, &singles);
+	ms->rcu_pending = pending;
+	ms->rcu_batches = batches + singles;
 }
 EXPORT_SYMBOL_GPL(gomem_read_memstats);
 
@@ -178,7 +182,8 @@ static const struct {
 	FIELD(double_frees), FIELD(nmi_calls), FIELD(corruptions), FIELD(redzone_errors),
 	FIELD(poison_errors), FIELD(scavenger_passes), FIELD(scavenger_cpu_drains),
 	FIELD(scavenger_ns), FIELD(memory_limit), FIELD(limit_refusals),
-	FIELD(limit_released_bytes),
+	FIELD(limit_released_bytes), FIELD(frees_forwarded), FIELD(rcu_pending),
+	FIELD(rcu_batches),
 };
 
 static int gomem_proc_show(struct seq_file *m, void *v)

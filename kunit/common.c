@@ -16,6 +16,7 @@
 #include <linux/sizes.h>
 #include <linux/module.h>
 #include <linux/sched/task.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/unaligned.h>
 #include <linux/workqueue.h>
@@ -406,6 +407,22 @@ int gt_kthread_wait(struct gt_kthread *kt)
 	kthread_stop_put(kt->task);
 	kt->task = NULL;
 	return kt->ret;
+}
+
+/* The kernel's own kmalloc() and kstrdup(), for dropin.c (which has them as gomem's). */
+void *gt_kernel_kmalloc(size_t size)
+{
+	return kmalloc(size, GFP_KERNEL);
+}
+
+char *gt_kernel_kstrdup(const char *s)
+{
+	return kstrdup(s, GFP_KERNEL);
+}
+
+void gt_kernel_kfree(const void *p)
+{
+	kfree(p);
 }
 
 MODULE_IMPORT_NS(GOMEM_INTERNAL);

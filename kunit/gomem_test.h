@@ -217,6 +217,13 @@ bool gt_report_take(struct kunit *test, struct gt_errors *e, enum gomem_error er
 #define GT_EXPECT_REPORT(test, e, err, ptr, fn)				\
 	GT_EXPECT_REPORT_AT(test, e, err, ptr, fn, GT_ANY_OFFSET)
 
+/* === The kernel's allocator, for the drop-in's suite === */
+
+/* kmalloc(@size, GFP_KERNEL), kstrdup() and kfree() of the kernel (SLUB), not gomem's. */
+void *gt_kernel_kmalloc(size_t size);
+char *gt_kernel_kstrdup(const char *s);
+void gt_kernel_kfree(const void *p);
+
 /* === CPUs and threads === */
 
 /* Drain the caches of every online CPU (gomem_drain_local() on each). */

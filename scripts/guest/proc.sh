@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest (make check's proc-vm step): /proc/gomem as users meet it. Mode 0400
-# owned by root, the header and line count (39 summary lines), a read byte
+# owned by root, the header and line count (42 summary lines), a read byte
 # by byte and odd dd reads equal to one read, nothing past the end, writes
 # refused, no kernel address, gone after unload; then the module parameters
 # seen through it: initial_heap_kb kept, retain_kb=0 gives every page back,
@@ -17,7 +17,7 @@ insmod /gomem_sample.ko || exit 1
 [ "$(stat -c %a:%u /proc/gomem)" = 400:0 ] || fail "mode $(stat -c %a:%u /proc/gomem)"
 [ "$(head -n 1 /proc/gomem)" = "gomem - version: 1" ] || fail "first line"
 lines=$(wc -l </proc/gomem)
-[ "$lines" -eq $((1 + 39 + 1 + 67)) ] || fail "$lines lines"
+[ "$lines" -eq $((1 + 42 + 1 + 67)) ] || fail "$lines lines"
 # One byte at a time, and odd blocks at odd offsets: the same bytes as one
 # read. Nothing allocates now, but the figures settle only once the RCU
 # callbacks of the last frees (span structures back in their pools) and the

@@ -25,6 +25,10 @@
 #   make bench-insns     instructions and locked instructions per operation,
 #                        exact: icount VM with one vCPU and the project's QEMU
 #                        plugin (bench/plugin/insns.c)
+#   make dropin          real modules on gomem: ext2 and test_printf from
+#                        linux-source-6.12 switched by gomem_kmalloc.h, run in
+#                        QEMU (a file workload of DROPIN_FILES files, default
+#                        5000; make check runs 1000)
 #   make irqsoff         the longest interrupts-off section of a drain of full
 #                        caches, in guest instructions (irqsoff tracer, icount VM;
 #                        IRQSOFF_OBJECTS objects, default 20000)
@@ -65,6 +69,9 @@ torture:
 	bash scripts/torture.sh $(TORTURE_S)
 	bash scripts/torture.sh $(or $(RACE_S),60) debug race
 
+dropin:
+	bash scripts/dropin.sh $(or $(DROPIN_FILES),5000)
+
 sizeclasses:
 	python3 scripts/mksizeclasses.py
 
@@ -72,4 +79,5 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf build
 
-.PHONY: all modules install run check check-kasan check-kcsan check-rt torture bench bench-insns irqsoff sizeclasses clean
+.PHONY: all modules install run check check-kasan check-kcsan check-rt torture bench bench-insns irqsoff dropin \
+	sizeclasses clean

@@ -7,8 +7,9 @@
 # of gomem/*.c (from its objects); sparse (C=2) with no warning; checkpatch
 # --strict and kernel-doc on every source; the scripts' syntax; the KUnit
 # suites in QEMU, then again with gomem in debug mode (each case counts as
-# one test); the sample client, the reload loop, /proc/gomem, a torture and
-# a racing-bad-free run in QEMU; the Debian 6.1 smoke tests; DKMS. Logs go
+# one test); the sample client, the reload loop, /proc/gomem, real modules
+# switched to gomem (ext2, test_printf), a torture and a racing-bad-free run
+# in QEMU; the Debian 6.1 smoke tests; DKMS. Logs go
 # to build/check/. The step helpers are in scripts/lib/, the guest scripts
 # in scripts/guest/.
 #
@@ -160,6 +161,8 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	step sample-vm bash "$GOMEM_TOP/scripts/run.sh" debug
 	step reload-vm reload_vm
 	step proc-vm proc_vm
+	# Real modules on gomem: ext2 and test_printf from the 6.12 source (scripts/dropin.sh).
+	step dropin-vm bash "$GOMEM_TOP/scripts/dropin.sh" 1000
 	step torture-60s bash "$GOMEM_TOP/scripts/torture.sh" 60
 	step race-20s bash "$GOMEM_TOP/scripts/torture.sh" 20 debug race
 else

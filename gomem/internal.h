@@ -445,7 +445,9 @@ void gomem_scavenger_counts(unsigned long *passes, unsigned long *drains, u64 *n
 unsigned long gomem_shrinker_count(void);
 unsigned long gomem_shrinker_scan(unsigned long nr_to_scan);
 
-/* malloc.c (layer 9), for dropin.c */
+/* malloc.c (layer 9), for dropin.c and main.c */
+void gomem_malloc_init(void);
+void gomem_malloc_exit(void);
 extern atomic_long_t gomem_frees_forwarded;
 void *gomem_kmalloc_caller(size_t size, gfp_t gfp, unsigned long caller);
 void gomem_kfree_caller(const void *ptr, unsigned long caller);

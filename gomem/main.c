@@ -108,6 +108,7 @@ static int __init gomem_init(void)
 	ret = gomem_scavenger_init(max(retain_kb, initial_heap_kb) * 1024, scavenge_permille);
 	if (ret)
 		goto out_proc;
+	gomem_malloc_init();
 	gomem_dropin_init();
 	pr_info("loaded: %u size classes, %lu KiB per-CPU caches, tiny %s\n",
 		GOMEM_NUM_SIZE_CLASSES - 1, gomem_mcache_bytes() / 1024,
@@ -131,6 +132,7 @@ out_debug:
 static void __exit gomem_exit(void)
 {
 	gomem_dropin_exit();
+	gomem_malloc_exit();
 	gomem_scavenger_exit();
 	gomem_proc_exit();
 	gomem_report_leaks();

@@ -68,6 +68,15 @@
 #include "internal.h"
 
 static size_t gomem_trace_size(const void *ptr);
+static int gomem_trace_reg(void);
+static void gomem_trace_unreg(void);
+
+/*
+ * On when an entry point must leave its fast path at once: in debug mode,
+ * and while a tracepoint of gomem's has a probe. The entry points test
+ * this one key (one nop when off), so that a tracepoint off costs nothing.
+ */
+static DEFINE_STATIC_KEY_FALSE(gomem_hooked_key);
 
 #define CREATE_TRACE_POINTS
 #include "gomem_trace.h"
@@ -619,27 +628,37 @@ static __always_inline bool gomem_not_task(unsigned int pc)
  * context, the common case, is a copy of its own with the task cache chosen
  * at compile time.
  */
-static __always_inline void *gomem_alloc_untraced(size_t size, gfp_t gfp, unsigned long caller,
-						  void *zero)
+static __always_inline void *gomem_alloc_plain(size_t size, gfp_t gfp, unsigned long caller,
+					       void *zero)
 {
-	unsigned int pc;
+	unsigned int pc = preempt_count();
 
-	if (static_branch_unlikely(&gomem_debug_key))
-		return gomem_alloc_debug(size, gfp, caller, zero);
-	pc = preempt_count();
 	if (gomem_not_task(pc))
 		return gomem_alloc_ctx(size, gfp, caller, pc, zero);
 	return gomem_alloc_in(size, gfp, GOMEM_CTX_TASK, zero);
 }
 
-/* The same, then the tracepoint gomem:gomem_alloc (a static-key nop when off). */
+/* Debug mode or a probe on the tracepoint gomem:gomem_alloc (gomem_hooked_key). */
+static noinline void *gomem_alloc_hooked(size_t size, gfp_t gfp, unsigned long caller,
+					 void *zero, int node)
+{
+	void *p;
+
+	if (static_branch_unlikely(&gomem_debug_key))
+		p = gomem_alloc_debug(size, gfp, caller, zero);
+	else
+		p = gomem_alloc_plain(size, gfp, caller, zero);
+	trace_gomem_alloc(caller, p, size, gfp, node);
+	return p;
+}
+
+/* The same, the debug mode's and the tracepoint's one test first. */
 static __always_inline void *gomem_alloc_at(size_t size, gfp_t gfp, unsigned long caller,
 					    void *zero, int node)
 {
-	void *p = gomem_alloc_untraced(size, gfp, caller, zero);
-
-	trace_gomem_alloc(caller, p, size, gfp, node);
-	return p;
+	if (static_branch_unlikely(&gomem_hooked_key))
+		return gomem_alloc_hooked(size, gfp, caller, zero, node);
+	return gomem_alloc_plain(size, gfp, caller, zero);
 }
 
 /* The same, out of line, for gomem_zalloc() and gomem_realloc(). */
@@ -920,21 +939,34 @@ static noinline void gomem_free_ctx(const void *ptr, unsigned long caller, unsig
  * gomem:gomem_free; task context has its own copy. @forward: a pointer
  * outside gomem's spans goes to the kernel's allocator (gomem_kfree()).
  */
-static __always_inline void gomem_free_at(const void *ptr, unsigned long caller, bool forward)
+static __always_inline void gomem_free_plain(const void *ptr, unsigned long caller, bool forward)
 {
-	unsigned int pc;
+	unsigned int pc = preempt_count();
 
-	trace_gomem_free(caller, ptr);
-	if (static_branch_unlikely(&gomem_debug_key)) {
-		gomem_free_debug(ptr, caller, forward);
-		return;
-	}
-	pc = preempt_count();
 	if (gomem_not_task(pc)) {
 		gomem_free_ctx(ptr, caller, pc, forward);
 		return;
 	}
 	gomem_free_in(ptr, caller, GOMEM_CTX_TASK, forward);
+}
+
+/* Debug mode or a probe on the tracepoint gomem:gomem_free (gomem_hooked_key). */
+static noinline void gomem_free_hooked(const void *ptr, unsigned long caller, bool forward)
+{
+	trace_gomem_free(caller, ptr);
+	if (static_branch_unlikely(&gomem_debug_key))
+		gomem_free_debug(ptr, caller, forward);
+	else
+		gomem_free_plain(ptr, caller, forward);
+}
+
+static __always_inline void gomem_free_at(const void *ptr, unsigned long caller, bool forward)
+{
+	if (static_branch_unlikely(&gomem_hooked_key)) {
+		gomem_free_hooked(ptr, caller, forward);
+		return;
+	}
+	gomem_free_plain(ptr, caller, forward);
 }
 
 /* The same, out of line, for gomem_realloc(). */
@@ -1076,8 +1108,10 @@ int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 		if (want_init_on_alloc(gfp))
 			memset(ptrs[i], 0, gomem_class_to_size[sc]);
 		kmemleak_alloc(ptrs[i], gomem_class_to_size[sc], 1, gfp);
-		trace_gomem_alloc(caller, ptrs[i], size, gfp, NUMA_NO_NODE);
 	}
+	if (trace_gomem_alloc_enabled())
+		for (i = 0; i < n; i++)
+			trace_gomem_alloc(caller, ptrs[i], size, gfp, NUMA_NO_NODE);
 	return n;
 }
 EXPORT_SYMBOL_GPL(gomem_alloc_bulk);
@@ -1104,6 +1138,9 @@ void gomem_free_bulk(size_t n, void **ptrs)
 			gomem_free_from(ptrs[i], caller);
 		return;
 	}
+	if (trace_gomem_free_enabled())
+		for (i = 0; i < n; i++)
+			trace_gomem_free(caller, ptrs[i]);
 	ctx = gomem_ctx_of(pc);
 	preempt_disable();
 	for (i = 0; i < n; i++) {
@@ -1111,7 +1148,6 @@ void gomem_free_bulk(size_t n, void **ptrs)
 		struct mspan *s;
 		unsigned int idx;
 
-		trace_gomem_free(caller, ptr);
 		s = gomem_map_lookup(ptr);
 		if (unlikely(READ_ONCE(s->state) != MSPAN_SMALL)) {
 			gomem_free_slow(ptr, s, caller, false);
@@ -1228,6 +1264,40 @@ size_t gomem_usable_size_at(const void *ptr, unsigned long caller)
 	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
 		return 0;
 	return gomem_object_size(ptr, caller);
+}
+
+/* A probe comes on one of gomem's tracepoints, or goes: the entry points follow. */
+static int gomem_trace_reg(void)
+{
+	static_branch_inc(&gomem_hooked_key);
+	return 0;
+}
+
+static void gomem_trace_unreg(void)
+{
+	static_branch_dec(&gomem_hooked_key);
+}
+
+/**
+ * gomem_malloc_init() - set the entry points' hook for debug mode
+ *
+ * Context: process context, module init, after gomem_debug_init().
+ */
+void gomem_malloc_init(void)
+{
+	if (static_branch_unlikely(&gomem_debug_key))
+		static_branch_inc(&gomem_hooked_key);
+}
+
+/**
+ * gomem_malloc_exit() - undo gomem_malloc_init()
+ *
+ * Context: process context, module exit.
+ */
+void gomem_malloc_exit(void)
+{
+	if (static_branch_unlikely(&gomem_debug_key))
+		static_branch_dec(&gomem_hooked_key);
 }
 
 /* bytes_alloc of the tracepoint gomem:gomem_alloc (run only when it is on). */

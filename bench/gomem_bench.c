@@ -31,6 +31,11 @@
  *               about 512 KiB held; steady, a live set of churn_live_mb MiB
  *               whose random objects are replaced until 10 times it was
  *               allocated, sampled as it goes
+ * 11. rcu       rcu_objects objects of 64 B freed through gomem_free_rcu()
+ *               against kfree_rcu() of kmalloc()'s: ns per call, bytes held
+ *               with the grace periods pending (the objects and the
+ *               queues' own), and for gomem the ms until every object was
+ *               freed (rcu_pending back to 0)
  *
  * Method. A measurement runs a loop for a number of iterations calibrated to
  * last about budget_ms (a short run, doubled until it lasts budget_ms / 16,
@@ -97,7 +102,7 @@
 static char *only = "all";
 module_param(only, charp, 0444);
 MODULE_PARM_DESC(only,
-		 "Scenarios to run, comma-separated: fast,batch,mixed,remote,parallel,tiny,memory,floor,bulk,churn or all (default: all)");
+		 "Scenarios to run, comma-separated: fast,batch,mixed,remote,parallel,tiny,memory,floor,bulk,churn,rcu or all (default: all)");
 
 static unsigned int budget_ms = 50;
 module_param(budget_ms, uint, 0444);
@@ -131,6 +136,10 @@ static unsigned int churn_live_mb = 8;
 module_param(churn_live_mb, uint, 0444);
 MODULE_PARM_DESC(churn_live_mb, "MiB of the live set of the churn scenario's steady case, 1-64 (default: 8)");
 
+static unsigned int rcu_objects = 100000;
+module_param(rcu_objects, uint, 0444);
+MODULE_PARM_DESC(rcu_objects, "Objects the rcu scenario frees through RCU, 1000-1000000 (default: 100000)");
+
 static unsigned int churn_steady_ms = 5000;
 module_param(churn_steady_ms, uint, 0444);
 MODULE_PARM_DESC(churn_steady_ms, "Least ms the steady churn lasts, for the scavenger's CPU share, 0-600000 (default: 5000)");
@@ -156,14 +165,14 @@ MODULE_PARM_DESC(marks,
 
 enum bench_scenario {
 	SC_FAST, SC_BATCH, SC_MIXED, SC_REMOTE, SC_PARALLEL, SC_TINY, SC_MEMORY, SC_FLOOR,
-	SC_BULK, SC_CHURN, SC_NR,
+	SC_BULK, SC_CHURN, SC_RCU, SC_NR,
 };
 
 static const char * const scenario_names[] = {
 	[SC_FAST] = "fast", [SC_BATCH] = "batch", [SC_MIXED] = "mixed",
 	[SC_REMOTE] = "remote", [SC_PARALLEL] = "parallel", [SC_TINY] = "tiny",
 	[SC_MEMORY] = "memory", [SC_FLOOR] = "floor", [SC_BULK] = "bulk",
-	[SC_CHURN] = "churn",
+	[SC_CHURN] = "churn", [SC_RCU] = "rcu",
 };
 
 static_assert(ARRAY_SIZE(scenario_names) == SC_NR);
@@ -1755,6 +1764,104 @@ out:
 	kvfree(sizes);
 }
 
+/* === 11. rcu: frees after a grace period === */
+
+struct bench_rcu_obj {
+	u64 payload[6];
+	struct rcu_head rcu;
+};
+
+/* gomem's held bytes (heap_sys - heap_released) or SLUB's slab pages, now. */
+static s64 bench_rcu_held(enum bench_alloc a, struct gomem_memstats *ms)
+{
+	if (a != BA_GOMEM)
+		return slab_bytes_now();
+	gomem_read_memstats(ms);
+	return ms->heap_inuse + ms->mspan_inuse;
+}
+
+/*
+ * One allocator: allocate the objects, free each through RCU (timed), read
+ * what is held then; for gomem, time until rcu_pending is 0 again.
+ */
+static int bench_rcu_one(enum bench_alloc a, struct bench_rcu_obj **objs, struct gomem_memstats *ms,
+			 u64 *queue_ps, s64 *held, u64 *drain_us, u64 *batches)
+{
+	unsigned int i, n = rcu_objects;
+	u64 t0, b0 = 0;
+	s64 base;
+
+	rcu_barrier();
+	msleep(VMSTAT_SETTLE_MS);
+	base = bench_rcu_held(a, ms);
+	if (a == BA_GOMEM)
+		b0 = ms->rcu_batches;
+	for (i = 0; i < n; i++) {
+		objs[i] = a == BA_GOMEM ? gomem_alloc(sizeof(**objs), GFP_KERNEL) :
+					  kmalloc(sizeof(**objs), GFP_KERNEL);
+		if (!objs[i]) {
+			while (i--)
+				a == BA_GOMEM ? gomem_free(objs[i]) : kfree(objs[i]);
+			return -ENOMEM;
+		}
+	}
+	t0 = ktime_get_ns();
+	for (i = 0; i < n; i++) {
+		if (a == BA_GOMEM)
+			gomem_free_rcu(objs[i], rcu);
+		else
+			kfree_rcu(objs[i], rcu);
+	}
+	*queue_ps = div_u64((ktime_get_ns() - t0) * 1000, n);
+	*held = bench_rcu_held(a, ms) - base;
+	*drain_us = 0;
+	*batches = 0;
+	if (a != BA_GOMEM)
+		return 0;
+	while (ms->rcu_pending && ktime_get_ns() - t0 < 30ULL * NSEC_PER_SEC) {
+		usleep_range(1000, 2000);
+		gomem_read_memstats(ms);
+	}
+	*drain_us = div_u64(ktime_get_ns() - t0, NSEC_PER_USEC);
+	*batches = ms->rcu_batches - b0;
+	return 0;
+}
+
+static void bench_rcu(void)
+{
+	struct gomem_memstats *ms = kzalloc(sizeof(*ms), GFP_KERNEL);
+	struct bench_rcu_obj **objs = kvmalloc_array(rcu_objects, sizeof(*objs), GFP_KERNEL);
+	u64 queue[2], drain[2], batches[2];
+	char b[2][NUMBUF];
+	s64 held[2];
+
+	if (!ms || !objs) {
+		bench_failed("rcu", sizeof(**objs), "kvmalloc", -ENOMEM);
+		goto out;
+	}
+	if (bench_rcu_one(BA_GOMEM, objs, ms, &queue[0], &held[0], &drain[0], &batches[0]) ||
+	    bench_rcu_one(BA_KMALLOC, objs, ms, &queue[1], &held[1], &drain[1], &batches[1])) {
+		bench_failed("rcu", sizeof(**objs), "alloc", -ENOMEM);
+		goto out;
+	}
+	bench_pr("== 11. rcu: %u objects of %zu B freed after a grace period ==\n", rcu_objects,
+		 sizeof(**objs));
+	bench_pr("                                     gomem_free_rcu   kfree_rcu\n");
+	bench_pr("  ns per call                        %14s %11s\n",
+		 fmt_ns(b[0], NUMBUF, queue[0]), fmt_ns(b[1], NUMBUF, queue[1]));
+	bench_pr("  bytes held, grace periods pending  %14lld %11lld\n", held[0], held[1]);
+	bench_pr("  ms until all freed                 %14llu %11s\n", div_u64(drain[0], 1000),
+		 "-");
+	bench_pr("  RCU callbacks (batches)            %14llu %11s\n", batches[0], "-");
+	bench_emit("rcu-queue", sizeof(**objs), BU_NS, queue[0], queue[1]);
+	bench_emit("rcu-held", sizeof(**objs), BU_BYTES, max_t(s64, held[0], 0),
+		   max_t(s64, held[1], 0));
+	bench_emit("rcu-drain-ms", sizeof(**objs), BU_MS, drain[0], 0);
+out:
+	kvfree(objs);
+	kfree(ms);
+}
+
 /* === 10. churn: memory held after churn === */
 
 /* A settle poll: a reading every CHURN_POLL_MS until one holds within 1 % for CHURN_STABLE_MS. */
@@ -2398,6 +2505,8 @@ static void bench_driver(struct bench_worker *w)
 		bench_memory();
 	if (want(SC_CHURN))
 		bench_churn();
+	if (want(SC_RCU))
+		bench_rcu();
 	if (want(SC_FAST) || want(SC_FLOOR))
 		bench_fast();
 	if (want(SC_BATCH))
@@ -2463,6 +2572,7 @@ static int bench_check_params(void)
 	       bench_check("churn_mb", churn_mb, 1, 256) ?:
 	       bench_check("churn_live_mb", churn_live_mb, 1, 64) ?:
 	       bench_check("churn_steady_ms", churn_steady_ms, 0, 600000) ?:
+	       bench_check("rcu_objects", rcu_objects, 1000, 1000000) ?:
 	       bench_check("fast_max", fast_max, 8, 65536) ?:
 	       bench_check("parallel_size", parallel_size, 8, 32768) ?:
 	       bench_check("host_cpus", host_cpus, 0, 65536) ?:

@@ -521,14 +521,34 @@ static void report_leaks(struct module *mod)
 	kfree(l);
 }
 
+/* Set by dropin.c at load: frees every object queued for RCU, and waits. */
+static void (*gomem_debug_flush_hook)(void);
+
+/**
+ * gomem_debug_set_flush_hook() - what a leak scan runs first
+ * @hook: hands every RCU-deferred free over and waits for it (dropin.c), or NULL
+ *
+ * Context: process context, module init and exit.
+ */
+void gomem_debug_set_flush_hook(void (*hook)(void))
+{
+	WRITE_ONCE(gomem_debug_flush_hook, hook);
+}
+
 /*
  * A module going away: list the objects its code allocated and left live,
- * while its symbols can still name the call sites.
+ * while its symbols can still name the call sites. Objects it freed through
+ * RCU just before are freed first, not listed.
  */
 static int module_going(struct notifier_block *nb, unsigned long action, void *data)
 {
-	if (action == MODULE_STATE_GOING)
+	void (*flush)(void) = READ_ONCE(gomem_debug_flush_hook);
+
+	if (action == MODULE_STATE_GOING) {
+		if (flush)
+			flush();
 		report_leaks(data);
+	}
 	return NOTIFY_DONE;
 }
 

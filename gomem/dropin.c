@@ -26,7 +26,8 @@
  *  4. At gomem's unload every batch is handed over and rcu_barrier() waits
  *     for all of them: nothing is freed once gomem is gone. A client's
  *     pending objects are gomem's to free and call nothing of the client,
- *     so a client may unload with frees pending.
+ *     so a client may unload with frees pending; in debug mode, its leak
+ *     scan frees them first (gomem_debug_set_flush_hook()).
  *
  * Lock order: a CPU's batch lock (raw, IRQ-safe) is a leaf: gomem_alloc()
  * and gomem_free() are called outside it.
@@ -493,6 +494,13 @@ static void gomem_rcu_flush_fn(struct work_struct *work)
 	gomem_rcu_flush_all();
 }
 
+/* Before a leak scan (debug mode, a client unloading): every queued object freed. */
+static void gomem_rcu_drain(void)
+{
+	gomem_rcu_flush_all();
+	rcu_barrier();
+}
+
 /*
  * Queue @p on this CPU's batch. Return: false when no batch could be had.
  * A fresh batch is allocated outside the lock, so gomem's own locks are
@@ -621,6 +629,7 @@ void gomem_dropin_init(void)
 	for_each_possible_cpu(cpu)
 		raw_spin_lock_init(&per_cpu_ptr(&gomem_rcu_cpus, cpu)->lock);
 	WRITE_ONCE(gomem_rcu_stopped, false);
+	gomem_debug_set_flush_hook(gomem_rcu_drain);
 }
 
 /**
@@ -630,6 +639,7 @@ void gomem_dropin_init(void)
  */
 void gomem_dropin_exit(void)
 {
+	gomem_debug_set_flush_hook(NULL);
 	WRITE_ONCE(gomem_rcu_stopped, true);
 	cancel_delayed_work_sync(&gomem_rcu_flush_work);
 	gomem_rcu_flush_all();

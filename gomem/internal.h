@@ -541,6 +541,7 @@ void gomem_debug_release(void *obj, size_t slot, unsigned long caller);
 size_t gomem_debug_size(const void *obj, size_t slot);
 int gomem_debug_check_slot(const void *obj, struct mspan *s, size_t slot, bool live);
 void gomem_debug_report_leaks(void);
+void gomem_debug_set_flush_hook(void (*hook)(void));
 void gomem_debug_exit_module(void);
 bool gomem_debug_quiet_begin(unsigned long *seq);
 bool gomem_debug_quiet_end(unsigned long seq);

@@ -189,6 +189,12 @@ static void __exit gomem_sample_exit(void)
 		gomem_free(objs[i].p);
 	}
 	kvfree(objs);
+	/*
+	 * Objects freed after a grace period as the module goes: still pending
+	 * when it is gone, they are not its leaks (gomem frees them first).
+	 */
+	for (i = 0; i < 5; i++)
+		gomem_free_rcu_mightsleep(gomem_alloc(64, GFP_KERNEL));
 	if (bad)
 		pr_err("%u objects corrupted at unload\n", bad);
 	else

@@ -542,7 +542,7 @@ void gomem_debug_set_flush_hook(void (*hook)(void))
  */
 static int module_going(struct notifier_block *nb, unsigned long action, void *data)
 {
-	void (*flush)(void) = READ_ONCE(gomem_debug_flush_hook);
+	typeof(gomem_debug_flush_hook) flush = READ_ONCE(gomem_debug_flush_hook);
 
 	if (action == MODULE_STATE_GOING) {
 		if (flush)

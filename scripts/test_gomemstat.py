@@ -165,7 +165,8 @@ class ParseTest(unittest.TestCase):
         table = re.search(r"gomem_fields\[\] = \{(.*?)\};", src, re.S).group(1)
         self.assertEqual(tuple(re.findall(r"FIELD\((\w+)\)", table)),
                          gms.FIELDS + tuple(key for _, key in gms.ERROR_FIELDS) +
-                         tuple(key for _, key in gms.SCAVENGER_FIELDS) + gms.LIMIT_FIELDS)
+                         tuple(key for _, key in gms.SCAVENGER_FIELDS) + gms.LIMIT_FIELDS +
+                         gms.DROPIN_FIELDS)
         header = re.search(r'"# (class [^"\\]*)\\n"', src).group(1)
         self.assertEqual(tuple(header.split()), gms.CLASS_COLUMNS)
         self.assertIn('"gomem - version: 1\\n"', src)
@@ -637,6 +638,21 @@ class OnceOutputTest(unittest.TestCase):
         self.assertIn("Limit:    8388608, 3 growths refused, 65536 released at it\n", res.stdout)
         self.assertIn("4000 ns releasing", res.stdout)
         self.assertNotIn("Limit:", run_cli("--once", ERRORS).stdout)
+
+    def test_dropin_line(self):
+        """The drop-in's counters (issue 14), when the file has them, and only then."""
+        text = read(ERRORS).replace("\n# class", "\nfrees_forwarded: 98\nrcu_pending: 7\n"
+                                    "rcu_batches: 1642\n# class", 1)
+        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as tmp:
+            tmp.write(text)
+        try:
+            res = run_cli("--once", "--raw", tmp.name)
+        finally:
+            os.unlink(tmp.name)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("Drop-in:  98 frees forwarded to kfree(), 7 RCU frees pending "
+                      "(1642 callbacks)\n", res.stdout)
+        self.assertNotIn("Drop-in:", run_cli("--once", ERRORS).stdout)
 
     def test_once_on_the_later_fixture(self):
         res = run_cli("--once", LATER)

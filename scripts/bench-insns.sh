@@ -17,6 +17,8 @@
 #
 # usage: scripts/bench-insns.sh [gomem_bench parameter=value...]
 #   (default only=fast,batch,mixed,tiny,floor,bulk repeats=3 budget_ms=20)
+#   GOMEM_BENCH_TRACE=1 in the environment: with the tracepoints gomem:* and
+#   kmem:kmalloc, kmem:kfree on (their cost when on).
 # Writes build/bench-insns.txt (the table: scenario, size, allocator,
 # instructions and locked instructions per operation, medians of the
 # repeats) and build/bench-insns.log, build/bench-insns-plugin.log.
@@ -36,7 +38,8 @@ rm -f "$plog"
 note "counting instructions on the bench kernel (${params[*]}), log in $log"
 bash "$GOMEM_TOP/scripts/vm-run.sh" -i -x -plugin -x "$plugin" -x -d -x plugin -x -D -x "$plog" \
 	-k "$kdir/arch/x86/boot/bzImage" -s "$GOMEM_TOP/scripts/guest/bench.sh" \
-	-p "params=${params[*]}" -p tiny_off=0 -l "$log" -M 1024 -t 3600 -a "quiet noreplace-smp" \
+	-p "params=${params[*]}" -p tiny_off=0 -p "trace=${GOMEM_BENCH_TRACE:-0}" \
+	-l "$log" -M 1024 -t 3600 -a "quiet noreplace-smp" \
 	-m "$out/gomem/gomem.ko" -m "$out/bench/gomem_bench.ko"
 grep -q 'bench-done:' "$log" || die "no bench-done line (log: $log)"
 

@@ -6,10 +6,19 @@
 #
 # Parameters: params, gomem_bench's module parameters (host_cpus=N and the
 # caller's); tiny_off, 1 for the tiny=0 pass, 0 when the caller chose
-# scenarios without tiny.
+# scenarios without tiny; trace, 1 to run with the tracepoints gomem:* and
+# kmem:kmalloc, kmem:kfree on (recorded in tracefs' ring buffer), to measure
+# what they cost on.
 # Markers: gomem_bench's "bench-header:", "bench: ", "bench-failed:" and
 # "bench-done:" lines (Documentation/performance.rst), copied with dmesg.
 insmod /gomem.ko || exit 1
+if [ "${trace:-0}" = 1 ]; then
+	mkdir -p /sys/kernel/tracing
+	mount -t tracefs nodev /sys/kernel/tracing || exit 1
+	for e in gomem/gomem_alloc gomem/gomem_free kmem/kmalloc kmem/kfree; do
+		echo 1 >/sys/kernel/tracing/events/$e/enable || exit 1
+	done
+fi
 insmod /gomem_bench.ko $params || exit 1
 rmmod gomem_bench || exit 1
 rmmod gomem || exit 1

@@ -12,6 +12,7 @@
 #include <linux/kallsyms.h>
 #include <linux/kthread.h>
 #include <linux/math.h>
+#include <linux/mmzone.h>
 #include <linux/minmax.h>
 #include <linux/sizes.h>
 #include <linux/module.h>
@@ -19,6 +20,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/unaligned.h>
+#include <linux/vmstat.h>
 #include <linux/workqueue.h>
 
 #include "gomem_test.h"
@@ -407,6 +409,30 @@ int gt_kthread_wait(struct gt_kthread *kt)
 	kthread_stop_put(kt->task);
 	kt->task = NULL;
 	return kt->ret;
+}
+
+/*
+ * Free pages of every zone: the buddy lists' count with the per-CPU
+ * deltas not folded yet, and the pages on the per-CPU lists, where order-0
+ * frees (a split arena's pages) land first.
+ */
+unsigned long gt_free_pages(void)
+{
+	unsigned long pages = 0;
+	int nid, z, cpu;
+
+	for_each_online_node(nid) {
+		for (z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
+
+			if (!populated_zone(zone))
+				continue;
+			pages += zone_page_state_snapshot(zone, NR_FREE_PAGES);
+			for_each_online_cpu(cpu)
+				pages += READ_ONCE(per_cpu_ptr(zone->per_cpu_pageset, cpu)->count);
+		}
+	}
+	return pages;
 }
 
 /* The kernel's own kmalloc() and kstrdup(), for dropin.c (which has them as gomem's). */

@@ -217,6 +217,9 @@ bool gt_report_take(struct kunit *test, struct gt_errors *e, enum gomem_error er
 #define GT_EXPECT_REPORT(test, e, err, ptr, fn)				\
 	GT_EXPECT_REPORT_AT(test, e, err, ptr, fn, GT_ANY_OFFSET)
 
+/* Free pages of every zone, the per-CPU lists' included (a snapshot). */
+unsigned long gt_free_pages(void);
+
 /* === The kernel's allocator, for the drop-in's suite === */
 
 /* kmalloc(@size, GFP_KERNEL), kstrdup() and kfree() of the kernel (SLUB), not gomem's. */

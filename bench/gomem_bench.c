@@ -1797,11 +1797,10 @@ static int bench_rcu_one(enum bench_alloc a, struct bench_rcu_obj **objs, struct
 	if (a == BA_GOMEM)
 		b0 = ms->rcu_batches;
 	for (i = 0; i < n; i++) {
-		objs[i] = a == BA_GOMEM ? gomem_alloc(sizeof(**objs), GFP_KERNEL) :
-					  kmalloc(sizeof(**objs), GFP_KERNEL);
+		objs[i] = ba_alloc(a, sizeof(**objs), NULL);
 		if (!objs[i]) {
 			while (i--)
-				a == BA_GOMEM ? gomem_free(objs[i]) : kfree(objs[i]);
+				ba_free(a, objs[i], NULL);
 			return -ENOMEM;
 		}
 	}

@@ -110,21 +110,6 @@ bool gomem_owns(const void *p)
 EXPORT_SYMBOL_GPL(gomem_owns);
 
 /**
- * gomem_kmalloc_track() - kmalloc_track_caller(): allocate for a given call site
- * @size: bytes wanted
- * @gfp: allocation flags, as for gomem_alloc()
- * @caller: the call site to record (the caller's caller, _RET_IP_ of it)
- *
- * Context: as gomem_alloc().
- * Return: as gomem_kmalloc().
- */
-void *gomem_kmalloc_track(size_t size, gfp_t gfp, unsigned long caller)
-{
-	return gomem_kmalloc_caller(size, gfp, caller);
-}
-EXPORT_SYMBOL_GPL(gomem_kmalloc_track);
-
-/**
  * gomem_ksize() - ksize(): bytes usable in an object, whichever allocator owns it
  * @p: an object of gomem's or of kmalloc(), NULL or ZERO_SIZE_PTR
  *
@@ -187,7 +172,7 @@ void *gomem_krealloc(const void *p, size_t new_size, gfp_t gfp)
 	void *n;
 
 	if (ZERO_OR_NULL_PTR(p))
-		return gomem_kmalloc_caller(new_size, gfp, caller);
+		return gomem_kmalloc_track(new_size, gfp, caller);
 	if (!gomem_owns(p))
 		return krealloc(p, new_size, gfp);
 	if (!new_size) {
@@ -199,7 +184,7 @@ void *gomem_krealloc(const void *p, size_t new_size, gfp_t gfp)
 		return NULL;
 	if (new_size <= old && !static_branch_unlikely(&gomem_debug_key))
 		return (void *)p;
-	n = gomem_kmalloc_caller(new_size, gfp, caller);
+	n = gomem_kmalloc_track(new_size, gfp, caller);
 	if (!n)
 		return NULL;
 	memcpy(n, p, min(old, new_size));
@@ -238,7 +223,7 @@ EXPORT_SYMBOL_GPL(gomem_kfree_sensitive);
  */
 void *gomem_kmemdup(const void *src, size_t len, gfp_t gfp)
 {
-	void *p = gomem_kmalloc_caller(len, gfp, _RET_IP_);
+	void *p = gomem_kmalloc_track(len, gfp, _RET_IP_);
 
 	if (!ZERO_OR_NULL_PTR(p))
 		memcpy(p, src, len);
@@ -261,7 +246,7 @@ char *gomem_kmemdup_nul(const char *s, size_t len, gfp_t gfp)
 
 	if (!s)
 		return NULL;
-	p = gomem_kmalloc_caller(len + 1, gfp, _RET_IP_);
+	p = gomem_kmalloc_track(len + 1, gfp, _RET_IP_);
 	if (p) {
 		memcpy(p, s, len);
 		p[len] = '\0';
@@ -286,7 +271,7 @@ char *gomem_kstrdup(const char *s, gfp_t gfp)
 	if (!s)
 		return NULL;
 	len = strlen(s) + 1;
-	p = gomem_kmalloc_caller(len, gfp, _RET_IP_);
+	p = gomem_kmalloc_track(len, gfp, _RET_IP_);
 	if (p)
 		memcpy(p, s, len);
 	return p;
@@ -310,7 +295,7 @@ char *gomem_kstrndup(const char *s, size_t max, gfp_t gfp)
 	if (!s)
 		return NULL;
 	len = strnlen(s, max);
-	p = gomem_kmalloc_caller(len + 1, gfp, _RET_IP_);
+	p = gomem_kmalloc_track(len + 1, gfp, _RET_IP_);
 	if (p) {
 		memcpy(p, s, len);
 		p[len] = '\0';
@@ -342,7 +327,7 @@ void *gomem_kvmalloc_node(size_t size, gfp_t gfp, int node)
 		if (!(kgfp & __GFP_RETRY_MAYFAIL))
 			kgfp |= __GFP_NORETRY;
 	}
-	p = gomem_kmalloc_caller(size, kgfp, _RET_IP_);
+	p = gomem_kmalloc_track(size, kgfp, _RET_IP_);
 	if (p || size <= PAGE_SIZE || !gfpflags_allow_blocking(gfp) || size > INT_MAX)
 		return p;
 	return __vmalloc(size, gfp);

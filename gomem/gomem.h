@@ -35,11 +35,14 @@ void __gomem_free_rcu(const void *p, struct rcu_head *head);
  *
  * Context: any context but NMI.
  */
-#define gomem_free_rcu(ptr, rhf)						\
+#define gomem_free_rcu(ptr, rhf)	__gomem_rcu_head_call(__gomem_free_rcu, ptr, rhf)
+
+/* @fn(@ptr, the address of its field @rhf), @ptr evaluated once. */
+#define __gomem_rcu_head_call(fn, ptr, rhf)					\
 	do {									\
 		typeof(ptr) ___p = (ptr);					\
 										\
-		__gomem_free_rcu(___p, (void *)___p + offsetof(typeof(*___p), rhf)); \
+		fn(___p, (void *)___p + offsetof(typeof(*___p), rhf));		\
 	} while (0)
 
 /**

@@ -182,12 +182,7 @@ static inline void *gomem_kvcalloc(size_t n, size_t size, gfp_t gfp)
  * kfree_rcu(ptr, rhf) and kvfree_rcu(ptr, rhf); before 6.3 also the
  * headless kfree_rcu(ptr), told apart by the kernel's KVFREE_GET_MACRO().
  */
-#define __gomem_kfree_rcu_2(ptr, rhf)						\
-	do {									\
-		typeof(ptr) ___p = (ptr);					\
-										\
-		__gomem_kfree_rcu(___p, (void *)___p + offsetof(typeof(*___p), rhf)); \
-	} while (0)
+#define __gomem_kfree_rcu_2(ptr, rhf)	__gomem_rcu_head_call(__gomem_kfree_rcu, ptr, rhf)
 #define __gomem_kfree_rcu_1(ptr)	__gomem_kfree_rcu(ptr, NULL)
 #undef kfree_rcu
 #undef kvfree_rcu

@@ -30,7 +30,7 @@ TRACE_EVENT_FN(gomem_alloc,
 	       TP_fast_assign(__entry->call_site = call_site;
 			      __entry->ptr = ptr;
 			      __entry->bytes_req = bytes_req;
-			      __entry->bytes_alloc = gomem_trace_size(ptr);
+			      __entry->bytes_alloc = gomem_usable_size_at(ptr, _RET_IP_);
 			      __entry->gfp_flags = (__force unsigned long)gfp_flags;
 			      __entry->node = node;),
 	       TP_printk("call_site=%pS ptr=%p bytes_req=%zu bytes_alloc=%zu gfp_flags=%s node=%d",

@@ -449,7 +449,6 @@ unsigned long gomem_shrinker_scan(unsigned long nr_to_scan);
 void gomem_malloc_init(void);
 void gomem_malloc_exit(void);
 extern atomic_long_t gomem_frees_forwarded;
-void *gomem_kmalloc_caller(size_t size, gfp_t gfp, unsigned long caller);
 void gomem_kfree_caller(const void *ptr, unsigned long caller);
 bool gomem_is_zerobase(const void *p);
 void *gomem_object_start(const void *p);

@@ -67,7 +67,6 @@
 
 #include "internal.h"
 
-static size_t gomem_trace_size(const void *ptr);
 static int gomem_trace_reg(void);
 static void gomem_trace_unreg(void);
 
@@ -667,11 +666,23 @@ static noinline void *gomem_alloc_from(size_t size, gfp_t gfp, unsigned long cal
 	return gomem_alloc_at(size, gfp, caller, &gomem_zerobase, NUMA_NO_NODE);
 }
 
-/* The same with kmalloc()'s ZERO_SIZE_PTR, for the drop-in (dropin.c). */
-void *gomem_kmalloc_caller(size_t size, gfp_t gfp, unsigned long caller)
+/**
+ * gomem_kmalloc_track() - kmalloc_track_caller(): allocate for a given call site
+ * @size: bytes wanted
+ * @gfp: allocation flags, as for gomem_alloc()
+ * @caller: the call site to record (the caller's caller, _RET_IP_ of it)
+ *
+ * gomem_kmalloc() with the call site given; the drop-in's entry points
+ * (dropin.c) allocate through it too.
+ *
+ * Context: as gomem_alloc().
+ * Return: as gomem_kmalloc().
+ */
+void *gomem_kmalloc_track(size_t size, gfp_t gfp, unsigned long caller)
 {
 	return gomem_alloc_at(size, gfp, caller, ZERO_SIZE_PTR, NUMA_NO_NODE);
 }
+EXPORT_SYMBOL_GPL(gomem_kmalloc_track);
 
 /**
  * gomem_alloc() - allocate memory
@@ -935,8 +946,8 @@ static noinline void gomem_free_ctx(const void *ptr, unsigned long caller, unsig
 }
 
 /*
- * gomem_free() with the call site to report, after the tracepoint
- * gomem:gomem_free; task context has its own copy. @forward: a pointer
+ * gomem_free() with the call site to report, past the debug-mode and
+ * tracepoint test; task context has its own copy. @forward: a pointer
  * outside gomem's spans goes to the kernel's allocator (gomem_kfree()).
  */
 static __always_inline void gomem_free_plain(const void *ptr, unsigned long caller, bool forward)
@@ -1211,6 +1222,17 @@ static size_t gomem_object_size(const void *ptr, unsigned long caller)
 	return size;
 }
 
+/*
+ * gomem_usable_size() with the call site to report: for it, for dropin.c,
+ * and for the tracepoint gomem:gomem_alloc's bytes_alloc (gomem_trace.h).
+ */
+size_t gomem_usable_size_at(const void *ptr, unsigned long caller)
+{
+	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
+		return 0;
+	return gomem_object_size(ptr, caller);
+}
+
 /**
  * gomem_usable_size() - bytes usable in an object
  * @ptr: an object from gomem
@@ -1224,9 +1246,7 @@ static size_t gomem_object_size(const void *ptr, unsigned long caller)
  */
 size_t gomem_usable_size(const void *ptr)
 {
-	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
-		return 0;
-	return gomem_object_size(ptr, _RET_IP_);
+	return gomem_usable_size_at(ptr, _RET_IP_);
 }
 EXPORT_SYMBOL_GPL(gomem_usable_size);
 
@@ -1256,14 +1276,6 @@ void *gomem_object_start(const void *p)
 		start = s->base;
 	rcu_read_unlock();
 	return (void *)start;
-}
-
-/* gomem_usable_size() with the call site to report, for dropin.c. */
-size_t gomem_usable_size_at(const void *ptr, unsigned long caller)
-{
-	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
-		return 0;
-	return gomem_object_size(ptr, caller);
 }
 
 /* A probe comes on one of gomem's tracepoints, or goes: the entry points follow. */
@@ -1298,14 +1310,6 @@ void gomem_malloc_exit(void)
 {
 	if (static_branch_unlikely(&gomem_debug_key))
 		static_branch_dec(&gomem_hooked_key);
-}
-
-/* bytes_alloc of the tracepoint gomem:gomem_alloc (run only when it is on). */
-static size_t gomem_trace_size(const void *ptr)
-{
-	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
-		return 0;
-	return gomem_object_size(ptr, _RET_IP_);
 }
 
 /**

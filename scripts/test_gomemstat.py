@@ -73,6 +73,17 @@ def run_cli(*args, timeout=30, python=sys.executable, **kwargs):
                           timeout=timeout, cwd=TOP, **kwargs)
 
 
+def run_cli_with_fields(fields):
+    """gomemstat --once --raw on the ERRORS fixture with summary lines added before the table."""
+    text = read(ERRORS).replace("\n# class", "\n" + fields + "# class", 1)
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as tmp:
+        tmp.write(text)
+    try:
+        return run_cli("--once", "--raw", tmp.name)
+    finally:
+        os.unlink(tmp.name)
+
+
 def table_rows(output):
     """The class numbers of the table rows of one screen, in order."""
     lines = output.splitlines()
@@ -626,14 +637,8 @@ class OnceOutputTest(unittest.TestCase):
 
     def test_limit_line(self):
         """The memory limit's fields (issue 13), when the file has them, and only then."""
-        text = read(ERRORS).replace("\n# class", "\nscavenger_ns: 4000\nmemory_limit: 8388608\n"
-                                    "limit_refusals: 3\nlimit_released_bytes: 65536\n# class", 1)
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as tmp:
-            tmp.write(text)
-        try:
-            res = run_cli("--once", "--raw", tmp.name)
-        finally:
-            os.unlink(tmp.name)
+        res = run_cli_with_fields("scavenger_ns: 4000\nmemory_limit: 8388608\n"
+                                  "limit_refusals: 3\nlimit_released_bytes: 65536\n")
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("Limit:    8388608, 3 growths refused, 65536 released at it\n", res.stdout)
         self.assertIn("4000 ns releasing", res.stdout)
@@ -641,14 +646,7 @@ class OnceOutputTest(unittest.TestCase):
 
     def test_dropin_line(self):
         """The drop-in's counters (issue 14), when the file has them, and only then."""
-        text = read(ERRORS).replace("\n# class", "\nfrees_forwarded: 98\nrcu_pending: 7\n"
-                                    "rcu_batches: 1642\n# class", 1)
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as tmp:
-            tmp.write(text)
-        try:
-            res = run_cli("--once", "--raw", tmp.name)
-        finally:
-            os.unlink(tmp.name)
+        res = run_cli_with_fields("frees_forwarded: 98\nrcu_pending: 7\nrcu_batches: 1642\n")
         self.assertEqual(res.returncode, 0, res.stderr)
         self.assertIn("Drop-in:  98 frees forwarded to kfree(), 7 RCU frees pending "
                       "(1642 callbacks)\n", res.stdout)

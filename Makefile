@@ -29,6 +29,9 @@
 #                        linux-source-6.12 switched by gomem_kmalloc.h, run in
 #                        QEMU (a file workload of DROPIN_FILES files, default
 #                        5000; make check runs 1000)
+#   make pprof-check     scripts/gomem-pprof against Go's own pprof (Debian's
+#                        golang-go, installed if missing): a fixture profile
+#                        converted and read with go tool pprof -top and -raw
 #   make irqsoff         the longest interrupts-off section of a drain of full
 #                        caches, in guest instructions (irqsoff tracer, icount VM;
 #                        IRQSOFF_OBJECTS objects, default 20000)
@@ -65,6 +68,9 @@ bench-insns:
 irqsoff:
 	bash scripts/irqsoff.sh $(IRQSOFF_OBJECTS)
 
+pprof-check:
+	bash scripts/pprof-check.sh
+
 torture:
 	bash scripts/torture.sh $(TORTURE_S)
 	bash scripts/torture.sh $(or $(RACE_S),60) debug race
@@ -79,5 +85,5 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) clean 2>/dev/null || true
 	rm -rf build
 
-.PHONY: all modules install run check check-kasan check-kcsan check-rt torture bench bench-insns irqsoff dropin \
+.PHONY: all modules install run check check-kasan check-kcsan check-rt torture bench bench-insns irqsoff pprof-check dropin \
 	sizeclasses clean

@@ -3,7 +3,7 @@
  * gomem's invariant walker: checks the equations written on struct mspan,
  * struct mcache and the mheap, each under the lock that makes it hold.
  *
- * Layer 11 (internal.h), an observer: reads every layer below, and calls
+ * Layer 12 (internal.h), an observer: reads every layer below, and calls
  * debug.c for the objects' red zones and poison.
  */
 

@@ -151,10 +151,11 @@ size_t gomem_kmalloc_size_roundup(size_t size)
 EXPORT_SYMBOL_GPL(gomem_kmalloc_size_roundup);
 
 /**
- * gomem_krealloc() - krealloc(): resize an object, whichever allocator owns it
+ * __gomem_krealloc() - krealloc(): resize an object, whichever allocator owns it
  * @p: an object of gomem's or of kmalloc(), NULL or ZERO_SIZE_PTR
  * @new_size: bytes wanted
  * @gfp: allocation flags, as for gomem_alloc()
+ * @cl: the client module's record (gomem_krealloc() passes its file's)
  *
  * NULL and ZERO_SIZE_PTR allocate from gomem; @new_size 0 frees @p and
  * gives ZERO_SIZE_PTR; a gomem object with room enough is returned as it
@@ -165,14 +166,14 @@ EXPORT_SYMBOL_GPL(gomem_kmalloc_size_roundup);
  * Return: the object; ZERO_SIZE_PTR for @new_size 0; NULL on failure, with
  * @p untouched and still allocated.
  */
-void *gomem_krealloc(const void *p, size_t new_size, gfp_t gfp)
+void *__gomem_krealloc(const void *p, size_t new_size, gfp_t gfp, struct gomem_client *cl)
 {
 	unsigned long caller = _RET_IP_;
 	size_t old;
 	void *n;
 
 	if (ZERO_OR_NULL_PTR(p))
-		return gomem_kmalloc_track(new_size, gfp, caller);
+		return __gomem_kmalloc_track(new_size, gfp, caller, cl);
 	if (!gomem_owns(p))
 		return krealloc(p, new_size, gfp);
 	if (!new_size) {
@@ -184,14 +185,14 @@ void *gomem_krealloc(const void *p, size_t new_size, gfp_t gfp)
 		return NULL;
 	if (new_size <= old && !static_branch_unlikely(&gomem_debug_key))
 		return (void *)p;
-	n = gomem_kmalloc_track(new_size, gfp, caller);
+	n = __gomem_kmalloc_track(new_size, gfp, caller, cl);
 	if (!n)
 		return NULL;
 	memcpy(n, p, min(old, new_size));
 	gomem_kfree_caller(p, caller);
 	return n;
 }
-EXPORT_SYMBOL_GPL(gomem_krealloc);
+EXPORT_SYMBOL_GPL(__gomem_krealloc);
 
 /**
  * gomem_kfree_sensitive() - kfree_sensitive(): wipe an object, then free it
@@ -213,57 +214,60 @@ void gomem_kfree_sensitive(const void *p)
 EXPORT_SYMBOL_GPL(gomem_kfree_sensitive);
 
 /**
- * gomem_kmemdup() - kmemdup(): a gomem copy of a buffer
+ * __gomem_kmemdup() - kmemdup(): a gomem copy of a buffer
  * @src: the bytes
  * @len: how many
  * @gfp: allocation flags, as for gomem_alloc()
+ * @cl: the client module's record (gomem_kmemdup() passes its file's)
  *
  * Context: as gomem_alloc().
  * Return: the copy, or NULL.
  */
-void *gomem_kmemdup(const void *src, size_t len, gfp_t gfp)
+void *__gomem_kmemdup(const void *src, size_t len, gfp_t gfp, struct gomem_client *cl)
 {
-	void *p = gomem_kmalloc_track(len, gfp, _RET_IP_);
+	void *p = __gomem_kmalloc_track(len, gfp, _RET_IP_, cl);
 
 	if (!ZERO_OR_NULL_PTR(p))
 		memcpy(p, src, len);
 	return p;
 }
-EXPORT_SYMBOL_GPL(gomem_kmemdup);
+EXPORT_SYMBOL_GPL(__gomem_kmemdup);
 
 /**
- * gomem_kmemdup_nul() - kmemdup_nul(): a gomem copy of @len bytes, NUL-terminated
+ * __gomem_kmemdup_nul() - kmemdup_nul(): a gomem copy of @len bytes, NUL-terminated
  * @s: the bytes, or NULL
  * @len: how many
  * @gfp: allocation flags, as for gomem_alloc()
+ * @cl: the client module's record (gomem_kmemdup_nul() passes its file's)
  *
  * Context: as gomem_alloc().
  * Return: the string, or NULL (also for @s NULL).
  */
-char *gomem_kmemdup_nul(const char *s, size_t len, gfp_t gfp)
+char *__gomem_kmemdup_nul(const char *s, size_t len, gfp_t gfp, struct gomem_client *cl)
 {
 	char *p;
 
 	if (!s)
 		return NULL;
-	p = gomem_kmalloc_track(len + 1, gfp, _RET_IP_);
+	p = __gomem_kmalloc_track(len + 1, gfp, _RET_IP_, cl);
 	if (p) {
 		memcpy(p, s, len);
 		p[len] = '\0';
 	}
 	return p;
 }
-EXPORT_SYMBOL_GPL(gomem_kmemdup_nul);
+EXPORT_SYMBOL_GPL(__gomem_kmemdup_nul);
 
 /**
- * gomem_kstrdup() - kstrdup(): a gomem copy of a string
+ * __gomem_kstrdup() - kstrdup(): a gomem copy of a string
  * @s: the string, or NULL
  * @gfp: allocation flags, as for gomem_alloc()
+ * @cl: the client module's record (gomem_kstrdup() passes its file's)
  *
  * Context: as gomem_alloc().
  * Return: the copy, or NULL (also for @s NULL).
  */
-char *gomem_kstrdup(const char *s, gfp_t gfp)
+char *__gomem_kstrdup(const char *s, gfp_t gfp, struct gomem_client *cl)
 {
 	size_t len;
 	char *p;
@@ -271,23 +275,24 @@ char *gomem_kstrdup(const char *s, gfp_t gfp)
 	if (!s)
 		return NULL;
 	len = strlen(s) + 1;
-	p = gomem_kmalloc_track(len, gfp, _RET_IP_);
+	p = __gomem_kmalloc_track(len, gfp, _RET_IP_, cl);
 	if (p)
 		memcpy(p, s, len);
 	return p;
 }
-EXPORT_SYMBOL_GPL(gomem_kstrdup);
+EXPORT_SYMBOL_GPL(__gomem_kstrdup);
 
 /**
- * gomem_kstrndup() - kstrndup(): a gomem copy of at most @max bytes of a string
+ * __gomem_kstrndup() - kstrndup(): a gomem copy of at most @max bytes of a string
  * @s: the string, or NULL
  * @max: longest copy, the NUL not counted
  * @gfp: allocation flags, as for gomem_alloc()
+ * @cl: the client module's record (gomem_kstrndup() passes its file's)
  *
  * Context: as gomem_alloc().
  * Return: the copy, NUL-terminated, or NULL (also for @s NULL).
  */
-char *gomem_kstrndup(const char *s, size_t max, gfp_t gfp)
+char *__gomem_kstrndup(const char *s, size_t max, gfp_t gfp, struct gomem_client *cl)
 {
 	size_t len;
 	char *p;
@@ -295,20 +300,21 @@ char *gomem_kstrndup(const char *s, size_t max, gfp_t gfp)
 	if (!s)
 		return NULL;
 	len = strnlen(s, max);
-	p = gomem_kmalloc_track(len + 1, gfp, _RET_IP_);
+	p = __gomem_kmalloc_track(len + 1, gfp, _RET_IP_, cl);
 	if (p) {
 		memcpy(p, s, len);
 		p[len] = '\0';
 	}
 	return p;
 }
-EXPORT_SYMBOL_GPL(gomem_kstrndup);
+EXPORT_SYMBOL_GPL(__gomem_kstrndup);
 
 /**
- * gomem_kvmalloc_node() - kvmalloc_node(): gomem, else vmalloc
+ * __gomem_kvmalloc_node() - kvmalloc_node(): gomem, else vmalloc
  * @size: bytes wanted
  * @gfp: allocation flags, as for gomem_alloc()
  * @node: the NUMA node wanted (accepted, not honoured, as gomem_kmalloc_node())
+ * @cl: the client module's record (gomem_kvmalloc_node() passes its file's)
  *
  * As kvmalloc(): gomem first (over a page without retries or warnings,
  * unless %__GFP_RETRY_MAYFAIL), then, for a caller that may sleep and a
@@ -317,7 +323,7 @@ EXPORT_SYMBOL_GPL(gomem_kstrndup);
  * Context: as gomem_alloc(); the vmalloc() fallback only where it may sleep.
  * Return: the memory, free it with gomem_kvfree(); NULL on failure.
  */
-void *gomem_kvmalloc_node(size_t size, gfp_t gfp, int node)
+void *__gomem_kvmalloc_node(size_t size, gfp_t gfp, int node, struct gomem_client *cl)
 {
 	gfp_t kgfp = gfp;
 	void *p;
@@ -327,12 +333,12 @@ void *gomem_kvmalloc_node(size_t size, gfp_t gfp, int node)
 		if (!(kgfp & __GFP_RETRY_MAYFAIL))
 			kgfp |= __GFP_NORETRY;
 	}
-	p = gomem_kmalloc_track(size, kgfp, _RET_IP_);
+	p = __gomem_kmalloc_track(size, kgfp, _RET_IP_, cl);
 	if (p || size <= PAGE_SIZE || !gfpflags_allow_blocking(gfp) || size > INT_MAX)
 		return p;
 	return __vmalloc(size, gfp);
 }
-EXPORT_SYMBOL_GPL(gomem_kvmalloc_node);
+EXPORT_SYMBOL_GPL(__gomem_kvmalloc_node);
 
 /**
  * gomem_kvfree() - kvfree(): free memory from gomem_kvmalloc_node() or anyone's kvmalloc()
@@ -368,11 +374,12 @@ void gomem_kvfree_sensitive(const void *p, size_t len)
 EXPORT_SYMBOL_GPL(gomem_kvfree_sensitive);
 
 /**
- * gomem_kvrealloc() - kvrealloc(): resize memory from gomem_kvmalloc_node()
+ * __gomem_kvrealloc() - kvrealloc(): resize memory from gomem_kvmalloc_node()
  * @p: the memory, or NULL
  * @old: its size, as 6.1's kvrealloc() takes it (unused on 6.12 and for gomem's)
  * @size: bytes wanted
  * @gfp: allocation flags, as for gomem_kvmalloc_node()
+ * @cl: the client module's record (gomem_kvrealloc() passes its file's)
  *
  * A gomem object (or NULL) is resized as gomem_krealloc() does, and moved
  * to gomem_kvmalloc_node()'s memory when that fails; memory of the
@@ -381,24 +388,25 @@ EXPORT_SYMBOL_GPL(gomem_kvfree_sensitive);
  * Context: as gomem_kvmalloc_node().
  * Return: the memory; NULL on failure, with @p untouched.
  */
-void *gomem_kvrealloc(const void *p, size_t old, size_t size, gfp_t gfp)
+void *__gomem_kvrealloc(const void *p, size_t old, size_t size, gfp_t gfp,
+			struct gomem_client *cl)
 {
 	void *n;
 
 	if (!ZERO_OR_NULL_PTR(p) && !gomem_owns(p))
 		return gomem_kernel_kvrealloc(p, old, size, gfp);
-	n = gomem_krealloc(p, size, gfp | __GFP_NOWARN | __GFP_NORETRY);
+	n = __gomem_krealloc(p, size, gfp | __GFP_NOWARN | __GFP_NORETRY, cl);
 	if (n || !size)
 		return n;
 	old = ZERO_OR_NULL_PTR(p) ? 0 : gomem_usable_size(p);
-	n = gomem_kvmalloc_node(size, gfp, NUMA_NO_NODE);
+	n = __gomem_kvmalloc_node(size, gfp, NUMA_NO_NODE, cl);
 	if (!n)
 		return NULL;
 	memcpy(n, p, min(old, size));
 	gomem_kfree_caller(p, _RET_IP_);
 	return n;
 }
-EXPORT_SYMBOL_GPL(gomem_kvrealloc);
+EXPORT_SYMBOL_GPL(__gomem_kvrealloc);
 
 /* === RCU-deferred frees === */
 
@@ -615,6 +623,7 @@ void gomem_dropin_init(void)
 		raw_spin_lock_init(&per_cpu_ptr(&gomem_rcu_cpus, cpu)->lock);
 	WRITE_ONCE(gomem_rcu_stopped, false);
 	gomem_debug_set_flush_hook(gomem_rcu_drain);
+	gomem_clients_set_flush_hook(gomem_rcu_drain);
 }
 
 /**
@@ -625,6 +634,7 @@ void gomem_dropin_init(void)
 void gomem_dropin_exit(void)
 {
 	gomem_debug_set_flush_hook(NULL);
+	gomem_clients_set_flush_hook(NULL);
 	WRITE_ONCE(gomem_rcu_stopped, true);
 	cancel_delayed_work_sync(&gomem_rcu_flush_work);
 	gomem_rcu_flush_all();

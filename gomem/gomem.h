@@ -8,8 +8,10 @@
 #ifndef _GOMEM_H
 #define _GOMEM_H
 
-#include <linux/types.h>
+#include <linux/compiler.h>
+#include <linux/export.h>
 #include <linux/gfp.h>
+#include <linux/types.h>
 
 /* Largest object size served from a size class; larger ones take whole pages. */
 #define GOMEM_MAX_SMALL_OBJECT	32768
@@ -17,13 +19,55 @@
 /* Number of size classes, class 0 (large objects) included. */
 #define GOMEM_NUM_CLASSES	68
 
-void *gomem_alloc(size_t size, gfp_t gfp) __malloc;
-void *gomem_zalloc(size_t size, gfp_t gfp) __malloc;
+/*
+ * Every allocating entry point takes the calling module's client record,
+ * which the wrappers below pass: each file of a client module has its own
+ * copy, and gomem maps them all to one row of per-client figures (the
+ * module's) at their first allocation. See gomem_read_module_stats().
+ */
+struct module;
+
+/**
+ * struct gomem_client - a client module's record, one per file that includes this header
+ * @id: the module's row in gomem's client table, 0 until the file's first
+ *	allocation (written once by gomem, then read by every allocation)
+ * @mod: the module (THIS_MODULE; NULL for built-in code)
+ */
+struct gomem_client {
+	u8 id;
+	struct module *mod;
+};
+
+static struct gomem_client __gomem_client __maybe_unused = { .mod = THIS_MODULE };
+
+void *__gomem_alloc(size_t size, gfp_t gfp, struct gomem_client *cl) __malloc;
+void *__gomem_zalloc(size_t size, gfp_t gfp, struct gomem_client *cl) __malloc;
+void *__gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp, struct gomem_client *cl);
+int __gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs, struct gomem_client *cl);
 void gomem_free(const void *ptr);
 size_t gomem_usable_size(const void *ptr);
-void *gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp);
-int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs);
 void gomem_free_bulk(size_t n, void **ptrs);
+
+/* The entry points, for this file's module (__gomem_alloc() and the rest). */
+static __always_inline __malloc void *gomem_alloc(size_t size, gfp_t gfp)
+{
+	return __gomem_alloc(size, gfp, &__gomem_client);
+}
+
+static __always_inline __malloc void *gomem_zalloc(size_t size, gfp_t gfp)
+{
+	return __gomem_zalloc(size, gfp, &__gomem_client);
+}
+
+static __always_inline void *gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp)
+{
+	return __gomem_realloc(ptr, new_size, gfp, &__gomem_client);
+}
+
+static __always_inline int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
+{
+	return __gomem_alloc_bulk(size, gfp, n, ptrs, &__gomem_client);
+}
 
 struct rcu_head;
 void __gomem_free_rcu(const void *p, struct rcu_head *head);
@@ -53,25 +97,78 @@ void __gomem_free_rcu(const void *p, struct rcu_head *head);
  */
 #define gomem_free_rcu_mightsleep(ptr)	__gomem_free_rcu(ptr, NULL)
 
-/* The kmalloc()-compatible entry points (dropin.c); see gomem_kmalloc.h. */
-void *gomem_kmalloc(size_t size, gfp_t gfp) __malloc;
-void *gomem_kmalloc_node(size_t size, gfp_t gfp, int node) __malloc;
-void *gomem_kmalloc_track(size_t size, gfp_t gfp, unsigned long caller) __malloc;
+/* The kmalloc()-compatible entry points (malloc.c, dropin.c); see gomem_kmalloc.h. */
+void *__gomem_kmalloc(size_t size, gfp_t gfp, struct gomem_client *cl) __malloc;
+void *__gomem_kmalloc_node(size_t size, gfp_t gfp, int node, struct gomem_client *cl) __malloc;
+void *__gomem_kmalloc_track(size_t size, gfp_t gfp, unsigned long caller,
+			    struct gomem_client *cl) __malloc;
 void gomem_kfree(const void *ptr);
 bool gomem_owns(const void *p);
 size_t gomem_ksize(const void *p);
 size_t gomem_kmalloc_size_roundup(size_t size);
-void *gomem_krealloc(const void *p, size_t new_size, gfp_t gfp);
+void *__gomem_krealloc(const void *p, size_t new_size, gfp_t gfp, struct gomem_client *cl);
 void gomem_kfree_sensitive(const void *p);
-void *gomem_kmemdup(const void *src, size_t len, gfp_t gfp) __malloc;
-char *gomem_kmemdup_nul(const char *s, size_t len, gfp_t gfp) __malloc;
-char *gomem_kstrdup(const char *s, gfp_t gfp) __malloc;
-char *gomem_kstrndup(const char *s, size_t max, gfp_t gfp) __malloc;
-void *gomem_kvmalloc_node(size_t size, gfp_t gfp, int node) __malloc;
+void *__gomem_kmemdup(const void *src, size_t len, gfp_t gfp, struct gomem_client *cl) __malloc;
+char *__gomem_kmemdup_nul(const char *s, size_t len, gfp_t gfp, struct gomem_client *cl) __malloc;
+char *__gomem_kstrdup(const char *s, gfp_t gfp, struct gomem_client *cl) __malloc;
+char *__gomem_kstrndup(const char *s, size_t max, gfp_t gfp, struct gomem_client *cl) __malloc;
+void *__gomem_kvmalloc_node(size_t size, gfp_t gfp, int node, struct gomem_client *cl) __malloc;
 void gomem_kvfree(const void *p);
 void gomem_kvfree_sensitive(const void *p, size_t len);
-void *gomem_kvrealloc(const void *p, size_t old, size_t size, gfp_t gfp);
+void *__gomem_kvrealloc(const void *p, size_t old, size_t size, gfp_t gfp,
+			struct gomem_client *cl);
 void __gomem_kfree_rcu(const void *p, struct rcu_head *head);
+
+static __always_inline __malloc void *gomem_kmalloc(size_t size, gfp_t gfp)
+{
+	return __gomem_kmalloc(size, gfp, &__gomem_client);
+}
+
+static __always_inline __malloc void *gomem_kmalloc_node(size_t size, gfp_t gfp, int node)
+{
+	return __gomem_kmalloc_node(size, gfp, node, &__gomem_client);
+}
+
+static __always_inline __malloc void *gomem_kmalloc_track(size_t size, gfp_t gfp,
+							  unsigned long caller)
+{
+	return __gomem_kmalloc_track(size, gfp, caller, &__gomem_client);
+}
+
+static __always_inline void *gomem_krealloc(const void *p, size_t new_size, gfp_t gfp)
+{
+	return __gomem_krealloc(p, new_size, gfp, &__gomem_client);
+}
+
+static __always_inline __malloc void *gomem_kmemdup(const void *src, size_t len, gfp_t gfp)
+{
+	return __gomem_kmemdup(src, len, gfp, &__gomem_client);
+}
+
+static __always_inline __malloc char *gomem_kmemdup_nul(const char *s, size_t len, gfp_t gfp)
+{
+	return __gomem_kmemdup_nul(s, len, gfp, &__gomem_client);
+}
+
+static __always_inline __malloc char *gomem_kstrdup(const char *s, gfp_t gfp)
+{
+	return __gomem_kstrdup(s, gfp, &__gomem_client);
+}
+
+static __always_inline __malloc char *gomem_kstrndup(const char *s, size_t max, gfp_t gfp)
+{
+	return __gomem_kstrndup(s, max, gfp, &__gomem_client);
+}
+
+static __always_inline __malloc void *gomem_kvmalloc_node(size_t size, gfp_t gfp, int node)
+{
+	return __gomem_kvmalloc_node(size, gfp, node, &__gomem_client);
+}
+
+static __always_inline void *gomem_kvrealloc(const void *p, size_t old, size_t size, gfp_t gfp)
+{
+	return __gomem_kvrealloc(p, old, size, gfp, &__gomem_client);
+}
 
 /**
  * struct gomem_class_stats - counters of one size class
@@ -190,5 +287,30 @@ struct gomem_memstats {
 };
 
 void gomem_read_memstats(struct gomem_memstats *ms);
+
+/**
+ * struct gomem_client_stats - one client module's figures
+ * @name: the module's name ("vmlinux" for built-in code, "(other)" for the
+ *	clients past the table's room)
+ * @loaded: false once the module has unloaded (its row stays while objects
+ *	it allocated are live)
+ * @mallocs: objects it allocated since it first called gomem
+ * @frees: of those, objects freed (by anyone)
+ * @live_objects: @mallocs - @frees
+ * @total_alloc: bytes it allocated, each object at its usable size (as
+ *	&struct gomem_memstats' @total_alloc)
+ * @live_bytes: bytes of its live objects (the same measure)
+ */
+struct gomem_client_stats {
+	char name[56];
+	bool loaded;
+	u64 mallocs;
+	u64 frees;
+	u64 live_objects;
+	u64 total_alloc;
+	u64 live_bytes;
+};
+
+int gomem_read_module_stats(struct module *mod, struct gomem_client_stats *st);
 
 #endif /* _GOMEM_H */

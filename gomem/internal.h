@@ -21,13 +21,17 @@
  *   7  mcache.c    per-CPU caches: refill, flush, tiny blocks, the local and
  *                  all-CPU drains, CPU hotplug
  *   8  scavenge.c  the scavenger's work, retention, pressure, the shrinker
- *   9  malloc.c    the entry points and their fast paths: small, tiny,
+ *   9  client.c    the client modules' table: rows, their per-CPU figures
+ *                  summed, modules unloading
+ *   9  profile.c   the sampled heap profile: the draw, the stack and object
+ *                  tables, /sys/kernel/debug/gomem (beside client.c)
+ *  10  malloc.c    the entry points and their fast paths: small, tiny,
  *                  large, debug mode
- *  10  dropin.c    the kmalloc()-compatible entry points (gomem_kmalloc.h),
+ *  11  dropin.c    the kmalloc()-compatible entry points (gomem_kmalloc.h),
  *                  forwarding, RCU-deferred frees
- *  11  proc.c, check.c  observers: statistics and /proc/gomem, the
+ *  12  proc.c, check.c  observers: statistics and /proc/gomem, the
  *                  invariant walker
- *  12  main.c      module parameters, init and exit order, leaks at unload
+ *  13  main.c      module parameters, init and exit order, leaks at unload
  *
  * Lock order (outermost first); no path holds two mcentral locks at once, and
  * no path holds an mcentral lock and the mheap lock together:
@@ -39,6 +43,10 @@
  *   mheap.lock      raw, IRQ-safe. Guards free runs, arenas, span states and
  *                   page-map writes, the heap byte counters and the idle work.
  *   fixalloc.lock   raw, IRQ-safe, a leaf. Guards one metadata pool.
+ *   gomem_clients.lock  raw, IRQ-safe, a leaf (client.c). Guards the client
+ *                   table's rows: their module, name and state.
+ *   gomem_prof.lock raw, IRQ-safe, a leaf (profile.c). Guards the profile's
+ *                   stack and sampled-object tables.
  *
  * The per-CPU caches take no lock: each context (task, softirq, hardirq) of
  * each CPU has its own mcache, used only with preemption disabled.
@@ -121,6 +129,7 @@ struct mspan {
 	unsigned int npages;		/* gomem pages */
 	u8 spanclass;			/* size class, or GOMEM_TINY_SPANCLASS; 0 for large */
 	u8 pool;			/* fixalloc pool this struct came from */
+	u8 client;			/* large: the client that allocated it (its owner) */
 	u16 nelems;			/* objects in the span */
 	u32 elemsize;			/* object size */
 	/*
@@ -156,11 +165,13 @@ struct mspan {
 	unsigned long idle_since;	/* jiffies */
 
 	/*
-	 * 1: held by a caller (small spans; a byte per object, room for
-	 * 64 * longs objects, followed by the alloc bits). Set by the
-	 * allocation that hands the object out (a plain store: nobody else
-	 * may touch an object in a cache); cleared by the free that claims
-	 * it, with one xchg from any CPU, no lock.
+	 * Nonzero: held by a caller, and the id of the client that allocated
+	 * it (small spans; a byte per object, room for 64 * longs objects,
+	 * followed by the alloc bits). Set by the allocation that hands the
+	 * object out (a plain store: nobody else may touch an object in a
+	 * cache); cleared by the free that claims it, with one xchg from any
+	 * CPU, no lock, which also tells the free whose object it was. Tiny
+	 * spans: the client of the block (written by the cache that takes it).
 	 */
 	u8 live[] ____cacheline_aligned_in_smp;
 };
@@ -188,6 +199,32 @@ struct gomem_arena {
 	 * entries are not this arena's to write.
 	 */
 	unsigned long released[];
+};
+
+/*
+ * Client modules (client.c): a row each, id 1 to GOMEM_MAX_CLIENTS - 1;
+ * id 0 is "not registered yet" (a live byte of 0 is a free object), and
+ * the last id takes every client past the table's room.
+ */
+#define GOMEM_MAX_CLIENTS	64
+#define GOMEM_CLIENT_OTHER	(GOMEM_MAX_CLIENTS - 1)
+/*
+ * With a client id in a live byte (or a large span's client byte): the
+ * object is in the heap profile (profile.c); its free tells the profile.
+ * For a tiny block: some object of the block may be.
+ */
+#define GOMEM_LIVE_SAMPLED	0x80
+
+/*
+ * struct gomem_client_count - one client's counters in one cache context:
+ * written by that context only (its allocations, and its frees of any
+ * client's objects), summed on read.
+ */
+struct gomem_client_count {
+	u64 mallocs;
+	u64 frees;
+	u64 alloc_bytes;
+	u64 free_bytes;
 };
 
 /* struct gomem_cobj - an object held by a per-CPU cache, with its span. */
@@ -230,6 +267,10 @@ struct mcache {
 	u64 tiny_free_bytes;
 	u64 large_alloc_bytes;
 	u64 large_free_bytes;
+	u8 tiny_client;			/* the client of the current tiny block */
+	s64 next_sample;		/* bytes to the next profile sample (profile.c) */
+	/* This context's figures of each client (client.c sums them). */
+	struct gomem_client_count client[GOMEM_MAX_CLIENTS];
 	struct gomem_cobj pool[];
 };
 
@@ -445,7 +486,70 @@ void gomem_scavenger_counts(unsigned long *passes, unsigned long *drains, u64 *n
 unsigned long gomem_shrinker_count(void);
 unsigned long gomem_shrinker_scan(unsigned long nr_to_scan);
 
-/* malloc.c (layer 9), for dropin.c and main.c */
+/* client.c (layer 9) */
+int gomem_clients_init(void);
+void gomem_clients_exit(void);
+unsigned int gomem_client_register(struct gomem_client *cl);
+void gomem_clients_reap(void);
+typedef void (*gomem_flush_hook_t)(void);
+void gomem_clients_set_flush_hook(gomem_flush_hook_t hook);
+void gomem_client_gone(struct module *mod);
+unsigned int gomem_clients_read(struct gomem_client_stats *st, unsigned int max);
+
+/* The client id of @cl's module, 0 until registered (gomem_client_register()). */
+static __always_inline unsigned long gomem_client_id(const struct gomem_client *cl)
+{
+	return READ_ONCE(cl->id);
+}
+
+/* Count an allocation of @bytes for client @id in cache @c. Preemption disabled. */
+static __always_inline void gomem_client_alloc(struct mcache *c, unsigned long id, u64 bytes)
+{
+	struct gomem_client_count *k = &c->client[id];
+
+	k->mallocs++;
+	k->alloc_bytes += bytes;
+}
+
+/* Count a free of @bytes of client @id's in cache @c. Preemption disabled. */
+static __always_inline void gomem_client_free(struct mcache *c, unsigned long id, u64 bytes)
+{
+	struct gomem_client_count *k = &c->client[id];
+
+	k->frees++;
+	k->free_bytes += bytes;
+}
+
+/* profile.c (layer 9) */
+#define GOMEM_PROFILE_DEPTH	24		/* frames kept of a sampled call stack */
+#define GOMEM_PROFILE_STACKS	4096		/* records (stack and size) the profile holds */
+#define GOMEM_PROFILE_OBJECTS	16384		/* sampled objects live at once */
+#define GOMEM_PROFILE_MAX_RATE	BIT(30)		/* the largest sampling rate, bytes */
+
+/* struct gomem_profile_rec - one stack of the profile, as gomem_profile_read() copies it. */
+struct gomem_profile_rec {
+	u64 alloc_objs;
+	u64 alloc_bytes;
+	u64 inuse_objs;
+	u64 inuse_bytes;
+	const char *text;		/* its frames as text (a module gone), or NULL */
+	unsigned int nr;
+	unsigned long frames[GOMEM_PROFILE_DEPTH];
+};
+
+DECLARE_STATIC_KEY_FALSE(gomem_profile_key);	/* on while the rate is not 0 */
+int gomem_profile_init(unsigned long rate);
+void gomem_profile_exit(void);
+int gomem_profile_set_rate(unsigned long rate);
+unsigned long gomem_profile_rate(void);
+s64 gomem_profile_draw(unsigned long rate);
+bool gomem_profile_record(const void *obj, u64 bytes);
+void gomem_profile_free(const void *obj);
+unsigned int gomem_profile_read(struct gomem_profile_rec *recs, unsigned int max,
+				unsigned long *dropped);
+void gomem_profile_module_gone(struct module *mod);
+
+/* malloc.c (layer 10), for dropin.c and main.c */
 void gomem_malloc_init(void);
 void gomem_malloc_exit(void);
 extern atomic_long_t gomem_frees_forwarded;
@@ -454,12 +558,12 @@ bool gomem_is_zerobase(const void *p);
 void *gomem_object_start(const void *p);
 size_t gomem_usable_size_at(const void *ptr, unsigned long caller);
 
-/* dropin.c (layer 10) */
+/* dropin.c (layer 11) */
 void gomem_dropin_init(void);
 void gomem_dropin_exit(void);
 void gomem_rcu_counts(unsigned long *pending, unsigned long *batches, unsigned long *singles);
 
-/* proc.c, check.c (layer 11) */
+/* proc.c, check.c (layer 12) */
 int gomem_check_heap(void);
 int gomem_proc_init(void);
 void gomem_proc_exit(void);
@@ -691,14 +795,17 @@ static __always_inline bool gomem_obj_start_fast(const struct mspan *s, unsigned
 	return (u32)prod < s->divmagic;
 }
 
-/* Mark object @idx of @s held by a caller: the allocation's plain store. */
-static __always_inline void gomem_live_set(struct mspan *s, unsigned int idx)
+/* Mark object @idx of @s held by client @id's caller: the allocation's plain store. */
+static __always_inline void gomem_live_set(struct mspan *s, unsigned int idx, unsigned long id)
 {
-	WRITE_ONCE(s->live[idx], 1);
+	WRITE_ONCE(s->live[idx], id);
 }
 
-/* Claim object @idx of @s for a free: true for the one free that found it live. */
-static __always_inline bool gomem_live_claim(struct mspan *s, unsigned int idx)
+/*
+ * Claim object @idx of @s for a free: its client's id for the one free that
+ * found it live, 0 for every other.
+ */
+static __always_inline unsigned long gomem_live_claim(struct mspan *s, unsigned int idx)
 {
 	return xchg(&s->live[idx], 0);
 }

@@ -63,6 +63,38 @@ module_param_cb(memory_limit_kb, &memory_limit_ops, &memory_limit_kb, 0644);
 MODULE_PARM_DESC(memory_limit_kb,
 		 "Heap pages gomem may hold, in KiB, 0 for no limit; writable at runtime (default: 0)");
 
+static unsigned long profile_rate;
+
+/* The heap profile's rate: 0 off, up to GOMEM_PROFILE_MAX_RATE; at load or at runtime. */
+static int profile_rate_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned long rate;
+	int ret;
+
+	ret = kstrtoul(val, 0, &rate);
+	if (ret)
+		return ret;
+	ret = gomem_profile_set_rate(rate);
+	if (ret)
+		return ret;
+	*(unsigned long *)kp->arg = rate;
+	return 0;
+}
+
+static int profile_rate_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%lu\n", gomem_profile_rate());
+}
+
+static const struct kernel_param_ops profile_rate_ops = {
+	.set = profile_rate_set,
+	.get = profile_rate_get,
+};
+
+module_param_cb(profile_rate, &profile_rate_ops, &profile_rate, 0644);
+MODULE_PARM_DESC(profile_rate,
+		 "Heap profile: sample one allocation per this many bytes on average (Go's MemProfileRate), 1 for every one, 0 for none, at most 1073741824; writable at runtime, also as /sys/kernel/debug/gomem/profile_rate (default: 0)");
+
 static char *debug;
 module_param(debug, charp, 0444);
 MODULE_PARM_DESC(debug,
@@ -102,9 +134,15 @@ static int __init gomem_init(void)
 	ret = gomem_mcache_init();
 	if (ret)
 		goto out_heap;
-	ret = gomem_proc_init();
+	ret = gomem_clients_init();
 	if (ret)
 		goto out_mcache;
+	ret = gomem_profile_init(profile_rate);
+	if (ret)
+		goto out_clients;
+	ret = gomem_proc_init();
+	if (ret)
+		goto out_clients;
 	ret = gomem_scavenger_init(max(retain_kb, initial_heap_kb) * 1024, scavenge_permille);
 	if (ret)
 		goto out_proc;
@@ -117,6 +155,8 @@ static int __init gomem_init(void)
 
 out_proc:
 	gomem_proc_exit();
+out_clients:
+	gomem_clients_exit();
 out_mcache:
 	gomem_mcache_exit();
 out_heap:
@@ -126,6 +166,8 @@ out_central:
 	gomem_central_exit();
 out_debug:
 	gomem_debug_exit_module();
+	/* Also the tables the rate's module parameter may have made. */
+	gomem_profile_exit();
 	return ret;
 }
 
@@ -135,6 +177,8 @@ static void __exit gomem_exit(void)
 	gomem_malloc_exit();
 	gomem_scavenger_exit();
 	gomem_proc_exit();
+	gomem_profile_exit();
+	gomem_clients_exit();
 	gomem_report_leaks();
 	gomem_debug_exit_module();
 	gomem_mcache_exit();

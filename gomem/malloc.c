@@ -93,14 +93,67 @@ static u64 gomem_zerobase;
 /* Requests gomem refuses: it serves only directly mapped normal memory. */
 #define GOMEM_GFP_REFUSED	(__GFP_DMA | __GFP_DMA32 | __GFP_HIGHMEM)
 
+/* === Heap profile samples (profile.c) === */
+
+/*
+ * Whether an allocation of @bytes from cache @c takes it past its next
+ * sample: the countdown every allocation of the fast paths pays while the
+ * profile's rate is not 0, and nothing else.
+ */
+static __always_inline bool gomem_sample_due(struct mcache *c, u64 bytes)
+{
+	return static_branch_unlikely(&gomem_profile_key) && (c->next_sample -= (s64)bytes) < 0;
+}
+
+/*
+ * A sample, for an allocation whose countdown may have gone below zero
+ * (@counted), or is yet to be counted: a new count for the cache, the
+ * record, and the object flagged for its free (GOMEM_LIVE_SAMPLED), before
+ * it is returned. Out of line: called only when the count is due, or on
+ * the slow paths.
+ */
+static noinline void gomem_sample(void *obj, u64 bytes, bool counted)
+{
+	struct mcache *c;
+	struct mspan *s;
+	unsigned int i;
+	u8 *flag = NULL;
+
+	if (!obj)
+		return;
+	c = gomem_mcache_get();
+	if (!counted)
+		c->next_sample -= (s64)bytes;
+	if (c->next_sample >= 0) {	/* not due, or due on the cache of another CPU */
+		preempt_enable();
+		return;
+	}
+	c->next_sample = gomem_profile_draw(gomem_profile_rate());
+	if (gomem_profile_record(obj, bytes)) {
+		s = gomem_span_of(obj);
+		if (READ_ONCE(s->state) == MSPAN_SMALL) {
+			flag = &s->live[gomem_obj_index(s, (unsigned long)obj)];
+		} else if (READ_ONCE(s->state) == MSPAN_TINY) {
+			i = ((unsigned long)obj - s->base) / GOMEM_TINY_SIZE;
+			flag = &s->live[i];
+		} else {
+			flag = &s->client;
+		}
+		/* The caller's object (a tiny block: its cache's, or its alone). */
+		WRITE_ONCE(*flag, READ_ONCE(*flag) | GOMEM_LIVE_SAMPLED);
+	}
+	preempt_enable();
+}
+
 /* === Small objects === */
 
 /*
- * Pop an object of class @sc from @cc, a class of cache @c, which holds one,
- * and mark it live (a plain store: nothing else may touch an object in a
+ * Pop an object from @cc, a class of cache @c, which holds one, and mark it
+ * live for client @id (a plain store: nothing else may touch an object in a
  * cache); then enable preemption.
  */
-static __always_inline void *gomem_small_pop(struct mcache_class *cc)
+static __always_inline void *gomem_small_pop(struct mcache *c, struct mcache_class *cc,
+					     unsigned long id)
 {
 	struct gomem_cobj *e;
 	struct mspan *s;
@@ -110,17 +163,19 @@ static __always_inline void *gomem_small_pop(struct mcache_class *cc)
 	obj = e->obj;
 	s = e->span;
 	cc->mallocs++;
-	gomem_live_set(s, gomem_obj_index(s, (unsigned long)obj));
+	gomem_client_alloc(c, id, s->elemsize);
+	gomem_live_set(s, gomem_obj_index(s, (unsigned long)obj), id);
 	preempt_enable();
 	return obj;
 }
 
 /*
- * A small object from the cache of context @ctx, refilled if empty: the
- * debug mode's allocation and the fast path's slow half. Entered with
- * preemption disabled, returns with it enabled.
+ * A small object for client @id from the cache of context @ctx, refilled if
+ * empty: the debug mode's allocation and the fast path's slow half. Entered
+ * with preemption disabled, returns with it enabled.
  */
-static __always_inline void *gomem_small_get(unsigned int sc, gfp_t gfp, unsigned int ctx)
+static __always_inline void *gomem_small_get(unsigned int sc, gfp_t gfp, unsigned int ctx,
+					     unsigned long id)
 {
 	struct mcache *c = this_cpu_read(gomem_pcpu.ctx[ctx]);
 
@@ -129,14 +184,20 @@ static __always_inline void *gomem_small_get(unsigned int sc, gfp_t gfp, unsigne
 		if (!c)
 			return NULL;
 	}
-	return gomem_small_pop(&c->cls[sc]);
+	return gomem_small_pop(c, &c->cls[sc], id);
 }
 
-/* The fast path's slow half: a refill, or an object to zero. Preemption disabled. */
-static noinline void *gomem_small_alloc_slow(unsigned int sc, gfp_t gfp, unsigned int ctx)
+/*
+ * The fast path's slow half: a refill, an object to zero, a client's first
+ * allocation (registered here), or a sample due. Preemption disabled.
+ */
+static noinline void *gomem_small_alloc_slow(unsigned int sc, gfp_t gfp, unsigned int ctx,
+					     struct gomem_client *cl)
 {
-	void *obj = gomem_small_get(sc, gfp, ctx);
+	void *obj = gomem_small_get(sc, gfp, ctx, gomem_client_register(cl));
 
+	if (static_branch_unlikely(&gomem_profile_key))
+		gomem_sample(obj, gomem_class_to_size[sc], true);
 	if (obj && want_init_on_alloc(gfp))
 		memset(obj, 0, gomem_class_to_size[sc]);
 	kmemleak_alloc(obj, gomem_class_to_size[sc], 1, gfp);
@@ -145,20 +206,25 @@ static noinline void *gomem_small_alloc_slow(unsigned int sc, gfp_t gfp, unsigne
 
 /*
  * The small-object fast path: pop the cache of context @ctx, mark the
- * object live. No lock, no atomic; preemption disabled around the cache.
- * One exit, into gomem_small_alloc_slow(), which nothing follows: the fast
- * path keeps no value live across a call.
+ * object live for @cl's module and count it. No lock, no atomic; preemption
+ * disabled around the cache. One exit, into gomem_small_alloc_slow(), which
+ * nothing follows: the fast path keeps no value live across a call.
  */
-static __always_inline void *gomem_small_alloc(unsigned int sc, gfp_t gfp, unsigned int ctx)
+static __always_inline void *gomem_small_alloc(unsigned int sc, gfp_t gfp, unsigned int ctx,
+					       struct gomem_client *cl)
 {
+	unsigned long id = gomem_client_id(cl);
 	struct mcache_class *cc;
+	struct mcache *c;
 	void *obj;
 
 	preempt_disable();
-	cc = &this_cpu_read(gomem_pcpu.ctx[ctx])->cls[sc];
-	if (unlikely(!cc->count || want_init_on_alloc(gfp)))
-		return gomem_small_alloc_slow(sc, gfp, ctx);
-	obj = gomem_small_pop(cc);
+	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
+	cc = &c->cls[sc];
+	if (unlikely(gomem_sample_due(c, gomem_class_to_size[sc]) || !cc->count ||
+		     want_init_on_alloc(gfp) || !id))
+		return gomem_small_alloc_slow(sc, gfp, ctx, cl);
+	obj = gomem_small_pop(c, cc, id);
 	kmemleak_alloc(obj, gomem_class_to_size[sc], 1, gfp);
 	return obj;
 }
@@ -225,9 +291,13 @@ static __always_inline unsigned int tiny_align(unsigned int off, size_t size)
 	return off;
 }
 
-/* Take a fresh block for an object of @size; keep the block with more room. */
-static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp)
+/*
+ * Take a fresh block for an object of @size, the block of @cl's module;
+ * keep the block with more room, when the current one is the same client's.
+ */
+static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp, struct gomem_client *cl)
 {
+	unsigned int id = gomem_client_register(cl);
 	struct mcache_class *cc;
 	struct mcache *c;
 	struct mspan *s;
@@ -243,33 +313,51 @@ static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp)
 	block = (unsigned long)cc->objs[cc->count].obj;
 	s = cc->objs[cc->count].span;
 	mask = &s->tiny_masks[(block - s->base) / GOMEM_TINY_SIZE];
+	WRITE_ONCE(s->live[(block - s->base) / GOMEM_TINY_SIZE], id);
 	atomic_set(mask, GOMEM_TINY_HELD | BIT(0) | tiny_end_bit(size));
-	if (!c->tiny || size < c->tiny_offset) {
+	if (!c->tiny || c->tiny_client != id || size < c->tiny_offset) {
 		gomem_tiny_retire(c);
 		c->tiny = block;
 		c->tiny_mask = mask;
 		c->tiny_span = s;
 		c->tiny_offset = size;
+		c->tiny_client = id;
 	} else {
 		/* The old block has more room: the new one holds just this object. */
 		atomic_andnot(GOMEM_TINY_HELD, mask);
 	}
 	c->tiny_allocs++;
 	c->tiny_alloc_bytes += size;
+	gomem_client_alloc(c, id, size);
 	preempt_enable();
+	/*
+	 * A sample due has a fresh block; its flag then also covers the
+	 * objects allocated in the block after it, whose frees look for a
+	 * record and find none.
+	 */
+	if (static_branch_unlikely(&gomem_profile_key))
+		gomem_sample((void *)block, size, true);
 	return (void *)block;
 }
 
-/* The tiny fast path: bump the offset in the current block, record the object. */
-static __always_inline void *gomem_tiny_bump(size_t size, gfp_t gfp, struct mcache *c)
+/*
+ * The tiny fast path: bump the offset in the current block, record the
+ * object. A block holds one client's objects: another client's allocation
+ * (or a client's first) takes a fresh block.
+ */
+static __always_inline void *gomem_tiny_bump(size_t size, gfp_t gfp, struct mcache *c,
+					     struct gomem_client *cl)
 {
 	unsigned int off = tiny_align(c->tiny_offset, size);
+	unsigned long id = gomem_client_id(cl);
 	void *obj;
 
+	if (unlikely(gomem_sample_due(c, size) || c->tiny_client != id))
+		return gomem_tiny_alloc_slow(size, gfp, cl);
 	if (unlikely(!c->tiny || off + size > GOMEM_TINY_SIZE)) {
 		if (!c->tiny || (atomic_read(c->tiny_mask) & GOMEM_TINY_LIVE_MASK) ||
 		    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
-			return gomem_tiny_alloc_slow(size, gfp);
+			return gomem_tiny_alloc_slow(size, gfp, cl);
 		/*
 		 * Go's rewind: every object of the full block was freed, so it
 		 * starts over, with a mask of nothing but the cache's hold (a
@@ -289,14 +377,16 @@ static __always_inline void *gomem_tiny_bump(size_t size, gfp_t gfp, struct mcac
 	c->tiny_offset = off + size;
 	c->tiny_allocs++;
 	c->tiny_alloc_bytes += size;
+	gomem_client_alloc(c, id, size);
 	preempt_enable();
 	return obj;
 }
 
 /* A tiny object to zero (__GFP_ZERO, init_on_alloc). Preemption disabled. */
-static noinline void *gomem_tiny_alloc_zero(size_t size, gfp_t gfp, struct mcache *c)
+static noinline void *gomem_tiny_alloc_zero(size_t size, gfp_t gfp, struct mcache *c,
+					    struct gomem_client *cl)
 {
-	void *obj = gomem_tiny_bump(size, gfp, c);
+	void *obj = gomem_tiny_bump(size, gfp, c, cl);
 
 	if (obj)
 		memset(obj, 0, size);
@@ -304,8 +394,13 @@ static noinline void *gomem_tiny_alloc_zero(size_t size, gfp_t gfp, struct mcach
 	return obj;
 }
 
-/* The tiny allocator's entry, from the cache of context @ctx. */
-static __always_inline void *gomem_tiny_alloc(size_t size, gfp_t gfp, unsigned int ctx)
+/*
+ * The tiny allocator's entry, from the cache of context @ctx. Out of line:
+ * inlined, the registers it needs would cost the small path a save and a
+ * restore of two of them on every call.
+ */
+static noinline void *gomem_tiny_alloc(size_t size, gfp_t gfp, unsigned int ctx,
+				       struct gomem_client *cl)
 {
 	struct mcache *c;
 	void *obj;
@@ -313,8 +408,8 @@ static __always_inline void *gomem_tiny_alloc(size_t size, gfp_t gfp, unsigned i
 	preempt_disable();
 	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
 	if (unlikely(want_init_on_alloc(gfp)))
-		return gomem_tiny_alloc_zero(size, gfp, c);
-	obj = gomem_tiny_bump(size, gfp, c);
+		return gomem_tiny_alloc_zero(size, gfp, c, cl);
+	obj = gomem_tiny_bump(size, gfp, c, cl);
 	kmemleak_alloc(obj, size, 1, gfp);
 	return obj;
 }
@@ -360,7 +455,7 @@ static unsigned int tiny_check(struct mspan *s, const void *p, atomic_t **maskp,
  */
 static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned long caller)
 {
-	unsigned int o = ((unsigned long)p - s->base) % GOMEM_TINY_SIZE, size, old;
+	unsigned int o = ((unsigned long)p - s->base) % GOMEM_TINY_SIZE, size, old, id;
 	enum gomem_error err;
 	struct mcache *c;
 	atomic_t *mask;
@@ -378,6 +473,11 @@ static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned lo
 	 */
 	kmemleak_free(p);
 	gomem_race_window(p);
+	/* The block's client, stable while the object is live. */
+	id = READ_ONCE(s->live[((unsigned long)p - s->base) / GOMEM_TINY_SIZE]);
+	/* Before the bit: once it is clear the place may hold a new object. */
+	if (unlikely(id & GOMEM_LIVE_SAMPLED))
+		gomem_profile_free(p);
 	old = atomic_fetch_andnot(BIT(o), mask);
 	if (unlikely(!(old & BIT(o)))) {	/* lost a race with another free of it */
 		gomem_free_report(GOMEM_ERR_DOUBLE_FREE, p, s, caller);
@@ -386,6 +486,7 @@ static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned lo
 	c = gomem_mcache_current();
 	c->tiny_frees++;
 	c->tiny_free_bytes += size;
+	gomem_client_free(c, id & ~GOMEM_LIVE_SAMPLED, size);
 	if (!(old & ~BIT(o) & (GOMEM_TINY_LIVE_MASK | GOMEM_TINY_HELD)))
 		gomem_tiny_release(c, s, (unsigned long)p - o);
 	preempt_enable();
@@ -394,8 +495,9 @@ static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned lo
 /* === Large objects === */
 
 /* A large object of whole gomem pages from the mheap (the debug mode's too). */
-static noinline void *gomem_large_get(size_t size, gfp_t gfp)
+static noinline void *gomem_large_get(size_t size, gfp_t gfp, struct gomem_client *cl)
 {
+	unsigned int id = gomem_client_register(cl);
 	unsigned long npages;
 	struct mcache *c;
 	struct mspan *s;
@@ -406,19 +508,23 @@ static noinline void *gomem_large_get(size_t size, gfp_t gfp)
 	s = gomem_heap_alloc(npages, 0, gfp);
 	if (!s)
 		return NULL;
+	s->client = id;
 	c = gomem_mcache_get();
 	c->cls[0].mallocs++;
 	c->large_alloc_bytes += npages << GOMEM_PAGE_SHIFT;
+	gomem_client_alloc(c, id, npages << GOMEM_PAGE_SHIFT);
 	preempt_enable();
 	return (void *)s->base;
 }
 
 /* gomem_alloc() of a large object: whole pages, zeroed as @gfp says. */
-static noinline void *gomem_large_alloc(size_t size, gfp_t gfp)
+static noinline void *gomem_large_alloc(size_t size, gfp_t gfp, struct gomem_client *cl)
 {
-	void *obj = gomem_large_get(size, gfp);
+	void *obj = gomem_large_get(size, gfp, cl);
 	size_t usable = round_up(size, GOMEM_PAGE_SIZE);
 
+	if (static_branch_unlikely(&gomem_profile_key))
+		gomem_sample(obj, usable, false);
 	if (obj && want_init_on_alloc(gfp))
 		memset(obj, 0, usable);
 	kmemleak_alloc(obj, usable, 1, gfp);
@@ -454,7 +560,10 @@ static void gomem_large_free(struct mspan *s, const void *p, unsigned long calle
 	c = gomem_mcache_current();
 	c->cls[0].frees++;
 	c->large_free_bytes += bytes;
+	gomem_client_free(c, s->client & ~GOMEM_LIVE_SAMPLED, bytes);
 	preempt_enable();
+	if (unlikely(s->client & GOMEM_LIVE_SAMPLED))
+		gomem_profile_free(p);
 	/* Claimed: the red zone is checked while the pages are still ours. */
 	if (static_branch_unlikely(&gomem_debug_key))
 		gomem_debug_check_large((void *)p, s, bytes, caller);
@@ -504,7 +613,8 @@ EXPORT_SYMBOL_NS_GPL(gomem_set_race_hook, GOMEM_INTERNAL);
  * The small-object free fast path's end: push @ptr on the cache of context @ctx.
  * Preemption is disabled; the caller enables it.
  */
-static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr, unsigned int ctx)
+static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr, unsigned int ctx,
+					     unsigned long id)
 {
 	struct mcache_class *cc;
 	struct gomem_cobj *e;
@@ -517,6 +627,7 @@ static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr, u
 	if (unlikely(cc->count == cc->cap))
 		gomem_mcache_flush(c, sc, cc->batch);
 	cc->frees++;
+	gomem_client_free(c, id, s->elemsize);
 	e = &cc->objs[cc->count++];
 	e->obj = (void *)ptr;
 	e->span = s;
@@ -527,12 +638,30 @@ static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr, u
  * (init_on_free): out of line, so that the fast path keeps nothing live
  * across a call. Preemption is disabled; enabled on return.
  */
-static noinline void gomem_free_finish(struct mspan *s, const void *ptr, unsigned int ctx)
+static noinline void gomem_free_finish(struct mspan *s, const void *ptr, unsigned int ctx,
+				       unsigned long id)
 {
 	if (want_init_on_free())
 		memset((void *)ptr, 0, s->elemsize);
-	gomem_cache_push(s, ptr, ctx);
+	gomem_cache_push(s, ptr, ctx, id);
 	preempt_enable();
+}
+
+/*
+ * A fast free's claim gave no client id: 0, no live object (reported), or
+ * one flagged as sampled, whose record leaves the profile before the object
+ * can be allocated again. Preemption is disabled; enabled on return.
+ */
+static noinline void gomem_free_flagged(struct mspan *s, const void *ptr, unsigned int idx,
+					unsigned long id, unsigned long caller, unsigned int ctx)
+{
+	if (!id) {
+		gomem_free_claim_failed(ptr, s, idx, caller);
+		return;
+	}
+	kmemleak_free(ptr);
+	gomem_profile_free(ptr);
+	gomem_free_finish(s, ptr, ctx, id & ~GOMEM_LIVE_SAMPLED);
 }
 
 /*
@@ -541,7 +670,7 @@ static noinline void gomem_free_finish(struct mspan *s, const void *ptr, unsigne
  * debug fill (debug.c).
  */
 static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long caller,
-					void *zero)
+					void *zero, struct gomem_client *cl)
 {
 	size_t full, slot;
 	struct mspan *s;
@@ -563,16 +692,20 @@ static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long ca
 	if (full <= GOMEM_MAX_SMALL_SIZE) {
 		unsigned int sc = gomem_size_to_class(full);
 
+		unsigned int id = gomem_client_register(cl);
+
 		preempt_disable();
-		obj = gomem_small_get(sc, gfp, gomem_ctx_of(preempt_count()));
+		obj = gomem_small_get(sc, gfp, gomem_ctx_of(preempt_count()), id);
 		slot = gomem_class_to_size[sc];
 	} else {
-		obj = gomem_large_get(full, gfp);
+		obj = gomem_large_get(full, gfp, cl);
 		slot = round_up(full, GOMEM_PAGE_SIZE);
 	}
 	if (obj) {
 		s = gomem_span_of(obj);
 		gomem_debug_prepare(obj, s, size, slot, gfp, caller);
+		if (static_branch_unlikely(&gomem_profile_key))
+			gomem_sample(obj, slot, false);
 	}
 	gomem_debug_exit();
 	kmemleak_alloc(obj, size, 1, gfp);
@@ -584,7 +717,8 @@ static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long ca
  * gives @zero: &gomem_zerobase, or ZERO_SIZE_PTR for the kmalloc()-compatible
  * entry points.
  */
-static __always_inline void *gomem_alloc_in(size_t size, gfp_t gfp, unsigned int ctx, void *zero)
+static __always_inline void *gomem_alloc_in(size_t size, gfp_t gfp, unsigned int ctx, void *zero,
+					    struct gomem_client *cl)
 {
 	if (unlikely(gfp & GOMEM_GFP_REFUSED))
 		return NULL;
@@ -592,23 +726,23 @@ static __always_inline void *gomem_alloc_in(size_t size, gfp_t gfp, unsigned int
 	/* 1 to 32 KiB in one test: size 0 wraps around. */
 	if (likely(size - 1 < GOMEM_MAX_SMALL_SIZE)) {
 		if (size < GOMEM_TINY_SIZE && gomem_tiny_enabled)
-			return gomem_tiny_alloc(size, gfp, ctx);
-		return gomem_small_alloc(gomem_size_to_class(size), gfp, ctx);
+			return gomem_tiny_alloc(size, gfp, ctx, cl);
+		return gomem_small_alloc(gomem_size_to_class(size), gfp, ctx, cl);
 	}
 	if (unlikely(!size))
 		return zero;
-	return gomem_large_alloc(size, gfp);
+	return gomem_large_alloc(size, gfp, cl);
 }
 
 /* gomem_alloc() outside task context: an interrupt's cache, or NMI's refusal. */
 static noinline void *gomem_alloc_ctx(size_t size, gfp_t gfp, unsigned long caller,
-				      unsigned int pc, void *zero)
+				      unsigned int pc, void *zero, struct gomem_client *cl)
 {
 	if (pc & NMI_MASK) {
 		gomem_report(GOMEM_ERR_NMI, NULL, NULL, caller, 0);
 		return NULL;
 	}
-	return gomem_alloc_in(size, gfp, gomem_ctx_of(pc), zero);
+	return gomem_alloc_in(size, gfp, gomem_ctx_of(pc), zero, cl);
 }
 
 /*
@@ -628,49 +762,51 @@ static __always_inline bool gomem_not_task(unsigned int pc)
  * at compile time.
  */
 static __always_inline void *gomem_alloc_plain(size_t size, gfp_t gfp, unsigned long caller,
-					       void *zero)
+					       void *zero, struct gomem_client *cl)
 {
 	unsigned int pc = preempt_count();
 
 	if (gomem_not_task(pc))
-		return gomem_alloc_ctx(size, gfp, caller, pc, zero);
-	return gomem_alloc_in(size, gfp, GOMEM_CTX_TASK, zero);
+		return gomem_alloc_ctx(size, gfp, caller, pc, zero, cl);
+	return gomem_alloc_in(size, gfp, GOMEM_CTX_TASK, zero, cl);
 }
 
 /* Debug mode or a probe on the tracepoint gomem:gomem_alloc (gomem_hooked_key). */
 static noinline void *gomem_alloc_hooked(size_t size, gfp_t gfp, unsigned long caller,
-					 void *zero, int node)
+					 void *zero, int node, struct gomem_client *cl)
 {
 	void *p;
 
 	if (static_branch_unlikely(&gomem_debug_key))
-		p = gomem_alloc_debug(size, gfp, caller, zero);
+		p = gomem_alloc_debug(size, gfp, caller, zero, cl);
 	else
-		p = gomem_alloc_plain(size, gfp, caller, zero);
+		p = gomem_alloc_plain(size, gfp, caller, zero, cl);
 	trace_gomem_alloc(caller, p, size, gfp, node);
 	return p;
 }
 
 /* The same, the debug mode's and the tracepoint's one test first. */
 static __always_inline void *gomem_alloc_at(size_t size, gfp_t gfp, unsigned long caller,
-					    void *zero, int node)
+					    void *zero, int node, struct gomem_client *cl)
 {
 	if (static_branch_unlikely(&gomem_hooked_key))
-		return gomem_alloc_hooked(size, gfp, caller, zero, node);
-	return gomem_alloc_plain(size, gfp, caller, zero);
+		return gomem_alloc_hooked(size, gfp, caller, zero, node, cl);
+	return gomem_alloc_plain(size, gfp, caller, zero, cl);
 }
 
 /* The same, out of line, for gomem_zalloc() and gomem_realloc(). */
-static noinline void *gomem_alloc_from(size_t size, gfp_t gfp, unsigned long caller)
+static noinline void *gomem_alloc_from(size_t size, gfp_t gfp, unsigned long caller,
+				       struct gomem_client *cl)
 {
-	return gomem_alloc_at(size, gfp, caller, &gomem_zerobase, NUMA_NO_NODE);
+	return gomem_alloc_at(size, gfp, caller, &gomem_zerobase, NUMA_NO_NODE, cl);
 }
 
 /**
- * gomem_kmalloc_track() - kmalloc_track_caller(): allocate for a given call site
+ * __gomem_kmalloc_track() - kmalloc_track_caller(): allocate for a given call site
  * @size: bytes wanted
  * @gfp: allocation flags, as for gomem_alloc()
  * @caller: the call site to record (the caller's caller, _RET_IP_ of it)
+ * @cl: the client module's record (gomem_kmalloc_track() passes its file's)
  *
  * gomem_kmalloc() with the call site given; the drop-in's entry points
  * (dropin.c) allocate through it too.
@@ -678,20 +814,24 @@ static noinline void *gomem_alloc_from(size_t size, gfp_t gfp, unsigned long cal
  * Context: as gomem_alloc().
  * Return: as gomem_kmalloc().
  */
-void *gomem_kmalloc_track(size_t size, gfp_t gfp, unsigned long caller)
+void *__gomem_kmalloc_track(size_t size, gfp_t gfp, unsigned long caller,
+			    struct gomem_client *cl)
 {
-	return gomem_alloc_at(size, gfp, caller, ZERO_SIZE_PTR, NUMA_NO_NODE);
+	return gomem_alloc_at(size, gfp, caller, ZERO_SIZE_PTR, NUMA_NO_NODE, cl);
 }
-EXPORT_SYMBOL_GPL(gomem_kmalloc_track);
+EXPORT_SYMBOL_GPL(__gomem_kmalloc_track);
 
 /**
- * gomem_alloc() - allocate memory
+ * __gomem_alloc() - allocate memory: gomem_alloc()
  * @size: bytes wanted
  * @gfp: allocation flags, as for kmalloc(): %GFP_KERNEL may sleep (only when
  *	 gomem must take memory from the page allocator); %GFP_ATOMIC and
  *	 %GFP_NOWAIT never sleep; %__GFP_ZERO zeroes the object; %__GFP_NOWARN,
  *	 %__GFP_NORETRY and %__GFP_RETRY_MAYFAIL are passed to the page allocator.
  *	 %__GFP_DMA, %__GFP_DMA32 and %__GFP_HIGHMEM are refused (NULL).
+ * @cl: the client module's record: gomem_alloc(), the inline function of
+ *	gomem.h, passes its file's, so that the object counts for the module
+ *	(gomem_read_module_stats()); so do all of gomem.h's wrappers
  *
  * Objects under 16 bytes are packed by the tiny allocator (aligned to the
  * largest of 8, 4, 2 dividing their size); others are aligned to the largest
@@ -711,16 +851,17 @@ EXPORT_SYMBOL_GPL(gomem_kmalloc_track);
  * allocation of the page allocator, @gfp is refused, in NMI context, or on
  * PREEMPT_RT when new pages would be needed in a non-preemptible context.
  */
-void *gomem_alloc(size_t size, gfp_t gfp)
+void *__gomem_alloc(size_t size, gfp_t gfp, struct gomem_client *cl)
 {
-	return gomem_alloc_at(size, gfp, _RET_IP_, &gomem_zerobase, NUMA_NO_NODE);
+	return gomem_alloc_at(size, gfp, _RET_IP_, &gomem_zerobase, NUMA_NO_NODE, cl);
 }
-EXPORT_SYMBOL_GPL(gomem_alloc);
+EXPORT_SYMBOL_GPL(__gomem_alloc);
 
 /**
- * gomem_kmalloc() - allocate memory, as kmalloc()
+ * __gomem_kmalloc() - allocate memory, as kmalloc(): gomem_kmalloc()
  * @size: bytes wanted
  * @gfp: allocation flags, as for gomem_alloc()
+ * @cl: the client module's record, as for __gomem_alloc()
  *
  * gomem_alloc() with kmalloc()'s answer to size 0: ZERO_SIZE_PTR. The
  * drop-in header gomem_kmalloc.h maps kmalloc() here.
@@ -728,17 +869,18 @@ EXPORT_SYMBOL_GPL(gomem_alloc);
  * Context: as gomem_alloc().
  * Return: as gomem_alloc(), but ZERO_SIZE_PTR for @size 0.
  */
-void *gomem_kmalloc(size_t size, gfp_t gfp)
+void *__gomem_kmalloc(size_t size, gfp_t gfp, struct gomem_client *cl)
 {
-	return gomem_alloc_at(size, gfp, _RET_IP_, ZERO_SIZE_PTR, NUMA_NO_NODE);
+	return gomem_alloc_at(size, gfp, _RET_IP_, ZERO_SIZE_PTR, NUMA_NO_NODE, cl);
 }
-EXPORT_SYMBOL_GPL(gomem_kmalloc);
+EXPORT_SYMBOL_GPL(__gomem_kmalloc);
 
 /**
- * gomem_kmalloc_node() - allocate memory, as kmalloc_node()
+ * __gomem_kmalloc_node() - allocate memory, as kmalloc_node(): gomem_kmalloc_node()
  * @size: bytes wanted
  * @gfp: allocation flags, as for gomem_alloc()
  * @node: the NUMA node wanted, or %NUMA_NO_NODE
+ * @cl: the client module's record, as for __gomem_alloc()
  *
  * As gomem_kmalloc(). gomem does not know nodes yet: @node is accepted,
  * shown by the tracepoint, and not honoured (the memory is the local
@@ -747,25 +889,26 @@ EXPORT_SYMBOL_GPL(gomem_kmalloc);
  * Context: as gomem_alloc().
  * Return: as gomem_kmalloc().
  */
-void *gomem_kmalloc_node(size_t size, gfp_t gfp, int node)
+void *__gomem_kmalloc_node(size_t size, gfp_t gfp, int node, struct gomem_client *cl)
 {
-	return gomem_alloc_at(size, gfp, _RET_IP_, ZERO_SIZE_PTR, node);
+	return gomem_alloc_at(size, gfp, _RET_IP_, ZERO_SIZE_PTR, node, cl);
 }
-EXPORT_SYMBOL_GPL(gomem_kmalloc_node);
+EXPORT_SYMBOL_GPL(__gomem_kmalloc_node);
 
 /**
- * gomem_zalloc() - allocate zeroed memory
+ * __gomem_zalloc() - allocate zeroed memory: gomem_zalloc()
  * @size: bytes wanted
  * @gfp: allocation flags, as for gomem_alloc()
+ * @cl: the client module's record, as for __gomem_alloc()
  *
  * Context: as gomem_alloc().
  * Return: as gomem_alloc(), the object zeroed.
  */
-void *gomem_zalloc(size_t size, gfp_t gfp)
+void *__gomem_zalloc(size_t size, gfp_t gfp, struct gomem_client *cl)
 {
-	return gomem_alloc_from(size, gfp | __GFP_ZERO, _RET_IP_);
+	return gomem_alloc_from(size, gfp | __GFP_ZERO, _RET_IP_, cl);
 }
-EXPORT_SYMBOL_GPL(gomem_zalloc);
+EXPORT_SYMBOL_GPL(__gomem_zalloc);
 
 /* Frees gomem_kfree() handed to kfree() (statistics: frees_forwarded). */
 atomic_long_t gomem_frees_forwarded = ATOMIC_LONG_INIT(0);
@@ -831,8 +974,8 @@ static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned lo
  */
 static noinline void gomem_free_debug(const void *ptr, unsigned long caller, bool forward)
 {
+	unsigned int idx, id;
 	struct mspan *s;
-	unsigned int idx;
 	size_t slot;
 	u32 state;
 
@@ -863,14 +1006,17 @@ static noinline void gomem_free_debug(const void *ptr, unsigned long caller, boo
 	slot = s->elemsize;
 	gomem_debug_check_live((void *)ptr, s, slot, caller);
 	gomem_race_window(ptr);
-	if (!gomem_live_claim(s, idx)) {	/* lost a race with another free */
+	id = gomem_live_claim(s, idx);
+	if (!id) {	/* lost a race with another free */
 		gomem_report(GOMEM_ERR_DOUBLE_FREE, ptr, s, caller, 0);
 		goto out;
 	}
 	kmemleak_free(ptr);
+	if (id & GOMEM_LIVE_SAMPLED)
+		gomem_profile_free(ptr);
 	gomem_debug_release((void *)ptr, slot, caller);
 	preempt_disable();
-	gomem_cache_push(s, ptr, gomem_ctx_of(preempt_count()));
+	gomem_cache_push(s, ptr, gomem_ctx_of(preempt_count()), id & ~GOMEM_LIVE_SAMPLED);
 	preempt_enable();
 out:
 	rcu_read_unlock();
@@ -893,6 +1039,7 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 	struct gomem_cobj *e;
 	unsigned int idx, n;
 	struct mcache *c;
+	unsigned long id;
 	struct mspan *s;
 
 	preempt_disable();
@@ -909,20 +1056,22 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 		return;
 	}
 	gomem_race_window(ptr);
-	if (unlikely(!gomem_live_claim(s, idx))) {
-		gomem_free_claim_failed(ptr, s, idx, caller);
+	id = gomem_live_claim(s, idx);
+	/* One test for both: 0 (no live object) and a sampled object's flag. */
+	if (unlikely(id - 1 >= GOMEM_MAX_CLIENTS - 1)) {
+		gomem_free_flagged(s, ptr, idx, id, caller, ctx);
 		return;
 	}
 	kmemleak_free(ptr);
 	if (unlikely(want_init_on_free())) {
-		gomem_free_finish(s, ptr, ctx);
+		gomem_free_finish(s, ptr, ctx, id);
 		return;
 	}
 	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
 	cc = &c->cls[s->spanclass];
 	n = cc->count;
 	if (unlikely(n == cc->cap)) {
-		gomem_free_finish(s, ptr, ctx);
+		gomem_free_finish(s, ptr, ctx, id);
 		return;
 	}
 	cc->count = n + 1;
@@ -930,6 +1079,7 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 	e->obj = (void *)ptr;
 	e->span = s;
 	cc->frees++;
+	gomem_client_free(c, id, s->elemsize);
 	preempt_enable();
 }
 
@@ -1040,7 +1190,7 @@ EXPORT_SYMBOL_GPL(gomem_kfree);
  * them, or fewer when a refill failed).
  */
 static size_t gomem_bulk_pop(unsigned int sc, gfp_t gfp, unsigned int ctx, size_t n,
-			     void **ptrs)
+			     void **ptrs, unsigned long id)
 {
 	struct mcache *c = this_cpu_read(gomem_pcpu.ctx[ctx]);
 	struct mcache_class *cc = &c->cls[sc];
@@ -1054,10 +1204,12 @@ static size_t gomem_bulk_pop(unsigned int sc, gfp_t gfp, unsigned int ctx, size_
 			struct mspan *s = (--e)->span;
 
 			ptrs[i + j] = e->obj;
-			gomem_live_set(s, gomem_obj_index(s, (unsigned long)e->obj));
+			gomem_live_set(s, gomem_obj_index(s, (unsigned long)e->obj), id);
 		}
 		cc->count -= k;
 		cc->mallocs += k;
+		c->client[id].mallocs += k;
+		c->client[id].alloc_bytes += (u64)k * gomem_class_to_size[sc];
 		i += k;
 		if (i == n)
 			break;
@@ -1071,11 +1223,12 @@ static size_t gomem_bulk_pop(unsigned int sc, gfp_t gfp, unsigned int ctx, size_
 }
 
 /**
- * gomem_alloc_bulk() - allocate @n objects of one size at once
+ * __gomem_alloc_bulk() - allocate @n objects of one size at once: gomem_alloc_bulk()
  * @size: bytes of each object
  * @gfp: allocation flags, as for gomem_alloc()
  * @n: objects wanted
  * @ptrs: room for @n pointers, filled with the objects
+ * @cl: the client module's record, as for __gomem_alloc()
  *
  * As @n calls of gomem_alloc(), with the per-CPU cache entered once and
  * refilled in batches, in the spirit of kmem_cache_alloc_bulk(): all or
@@ -1088,7 +1241,7 @@ static size_t gomem_bulk_pop(unsigned int sc, gfp_t gfp, unsigned int ctx, size_
  * Return: @n, with @ptrs filled; 0 when not every object could be had,
  * with nothing allocated and @ptrs' contents undefined.
  */
-int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
+int __gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs, struct gomem_client *cl)
 {
 	unsigned long caller = _RET_IP_;
 	unsigned int pc = preempt_count(), sc;
@@ -1099,7 +1252,7 @@ int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 	if (static_branch_unlikely(&gomem_debug_key) || (pc & NMI_MASK) ||
 	    (gfp & GOMEM_GFP_REFUSED) || !size || size > GOMEM_MAX_SMALL_SIZE) {
 		for (i = 0; i < n; i++) {
-			ptrs[i] = gomem_alloc_from(size, gfp, caller);
+			ptrs[i] = gomem_alloc_from(size, gfp, caller, cl);
 			if (!ptrs[i]) {
 				gomem_free_bulk(i, ptrs);
 				return 0;
@@ -1110,7 +1263,7 @@ int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 	might_alloc(gfp);
 	sc = gomem_size_to_class(size);
 	preempt_disable();
-	i = gomem_bulk_pop(sc, gfp, gomem_ctx_of(pc), n, ptrs);
+	i = gomem_bulk_pop(sc, gfp, gomem_ctx_of(pc), n, ptrs, gomem_client_register(cl));
 	if (unlikely(i < n)) {
 		gomem_free_bulk(i, ptrs);
 		return 0;
@@ -1119,13 +1272,15 @@ int gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs)
 		if (want_init_on_alloc(gfp))
 			memset(ptrs[i], 0, gomem_class_to_size[sc]);
 		kmemleak_alloc(ptrs[i], gomem_class_to_size[sc], 1, gfp);
+		if (static_branch_unlikely(&gomem_profile_key))
+			gomem_sample(ptrs[i], gomem_class_to_size[sc], false);
 	}
 	if (trace_gomem_alloc_enabled())
 		for (i = 0; i < n; i++)
 			trace_gomem_alloc(caller, ptrs[i], size, gfp, NUMA_NO_NODE);
 	return n;
 }
-EXPORT_SYMBOL_GPL(gomem_alloc_bulk);
+EXPORT_SYMBOL_GPL(__gomem_alloc_bulk);
 
 /**
  * gomem_free_bulk() - free @n objects at once
@@ -1156,8 +1311,8 @@ void gomem_free_bulk(size_t n, void **ptrs)
 	preempt_disable();
 	for (i = 0; i < n; i++) {
 		const void *ptr = ptrs[i];
+		unsigned int idx, id;
 		struct mspan *s;
-		unsigned int idx;
 
 		s = gomem_map_lookup(ptr);
 		if (unlikely(READ_ONCE(s->state) != MSPAN_SMALL)) {
@@ -1171,15 +1326,18 @@ void gomem_free_bulk(size_t n, void **ptrs)
 			continue;
 		}
 		gomem_race_window(ptr);
-		if (unlikely(!gomem_live_claim(s, idx))) {
+		id = gomem_live_claim(s, idx);
+		if (unlikely(!id)) {
 			gomem_free_claim_failed(ptr, s, idx, caller);
 			preempt_disable();
 			continue;
 		}
 		kmemleak_free(ptr);
+		if (unlikely(id & GOMEM_LIVE_SAMPLED))
+			gomem_profile_free(ptr);
 		if (want_init_on_free())
 			memset((void *)ptr, 0, s->elemsize);
-		gomem_cache_push(s, ptr, ctx);
+		gomem_cache_push(s, ptr, ctx, id & ~GOMEM_LIVE_SAMPLED);
 	}
 	preempt_enable();
 }
@@ -1313,10 +1471,12 @@ void gomem_malloc_exit(void)
 }
 
 /**
- * gomem_realloc() - resize an object, as krealloc()
+ * __gomem_realloc() - resize an object, as krealloc(): gomem_realloc()
  * @ptr: an object from gomem, NULL, or the zero-size address
  * @new_size: bytes wanted
  * @gfp: allocation flags, as for gomem_alloc()
+ * @cl: the client module's record, as for __gomem_alloc(): a moved object
+ *	counts for it
  *
  * NULL (or the zero-size address) allocates; @new_size 0 frees @ptr. An
  * object that already has @new_size usable bytes is returned as it is;
@@ -1329,14 +1489,14 @@ void gomem_malloc_exit(void)
  * with @ptr untouched and still allocated, or for a @ptr that is not a live
  * gomem object (reported with a one-time warning).
  */
-void *gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp)
+void *__gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp, struct gomem_client *cl)
 {
 	unsigned long caller = _RET_IP_;
 	size_t old_size;
 	void *p;
 
 	if (ZERO_OR_NULL_PTR(ptr) || ptr == &gomem_zerobase)
-		return gomem_alloc_from(new_size, gfp, caller);
+		return gomem_alloc_from(new_size, gfp, caller, cl);
 	old_size = gomem_object_size(ptr, caller);
 	if (!old_size)
 		return NULL;
@@ -1347,12 +1507,12 @@ void *gomem_realloc(const void *ptr, size_t new_size, gfp_t gfp)
 	if (static_branch_unlikely(&gomem_debug_key) ? new_size == old_size :
 	    new_size <= old_size)
 		return (void *)ptr;
-	p = gomem_alloc_from(new_size, gfp, caller);
+	p = gomem_alloc_from(new_size, gfp, caller, cl);
 	if (!p)
 		return NULL;
 	memcpy(p, ptr, min(old_size, new_size));
 	gomem_free_from(ptr, caller);
 	return p;
 }
-EXPORT_SYMBOL_GPL(gomem_realloc);
+EXPORT_SYMBOL_GPL(__gomem_realloc);
 

@@ -9,7 +9,7 @@
  * value its owner writes whole, so a read may mix moments but reflects every
  * allocation and free that completed before it started.
  *
- * Layer 11 (internal.h), an observer: reads every layer below.
+ * Layer 12 (internal.h), an observer: reads every layer below.
  */
 
 #include <linux/module.h>
@@ -186,15 +186,36 @@ static const struct {
 	FIELD(rcu_batches),
 };
 
+/*
+ * The client section (version 2): a row per client module, loaded or
+ * unloaded with objects still live, in the order of the client table.
+ */
+static void gomem_proc_clients(struct seq_file *m, struct gomem_client_stats *st)
+{
+	unsigned int i, n;
+
+	gomem_clients_reap();
+	n = gomem_clients_read(st, GOMEM_MAX_CLIENTS);
+	seq_puts(m, "# client name state live_objects live_bytes mallocs frees total_alloc\n");
+	for (i = 0; i < n; i++)
+		seq_printf(m, "client %s %s %llu %llu %llu %llu %llu\n", st[i].name,
+			   st[i].loaded ? "loaded" : "unloaded", st[i].live_objects,
+			   st[i].live_bytes, st[i].mallocs, st[i].frees, st[i].total_alloc);
+}
+
 static int gomem_proc_show(struct seq_file *m, void *v)
 {
 	struct gomem_memstats *ms = kmalloc(sizeof(*ms), GFP_KERNEL);
+	struct gomem_client_stats *st = kmalloc_array(GOMEM_MAX_CLIENTS, sizeof(*st), GFP_KERNEL);
 	unsigned int i, sc;
 
-	if (!ms)
+	if (!ms || !st) {
+		kfree(ms);
+		kfree(st);
 		return -ENOMEM;
+	}
 	gomem_read_memstats(ms);
-	seq_puts(m, "gomem - version: 1\n");
+	seq_puts(m, "gomem - version: 2\n");
 	for (i = 0; i < ARRAY_SIZE(gomem_fields); i++)
 		seq_printf(m, "%s: %llu\n", gomem_fields[i].name,
 			   *(u64 *)((char *)ms + gomem_fields[i].offset));
@@ -210,6 +231,8 @@ static int gomem_proc_show(struct seq_file *m, void *v)
 			   spans * gomem_class_to_npages[sc] * GOMEM_PAGE_SIZE, live * cs->size,
 			   cs->mallocs, cs->frees);
 	}
+	gomem_proc_clients(m, st);
+	kfree(st);
 	kfree(ms);
 	return 0;
 }

@@ -19,6 +19,8 @@
 #   (default only=fast,batch,mixed,tiny,floor,bulk repeats=3 budget_ms=20)
 #   GOMEM_BENCH_TRACE=1 in the environment: with the tracepoints gomem:* and
 #   kmem:kmalloc, kmem:kfree on (their cost when on).
+#   GOMEM_BENCH_GOMEM_PARAMS="profile_rate=524288" in the environment: gomem
+#   loaded with those parameters (the heap profile's cost when on).
 # Writes build/bench-insns.txt (the table: scenario, size, allocator,
 # instructions and locked instructions per operation, medians of the
 # repeats) and build/bench-insns.log, build/bench-insns-plugin.log.
@@ -39,6 +41,7 @@ note "counting instructions on the bench kernel (${params[*]}), log in $log"
 bash "$GOMEM_TOP/scripts/vm-run.sh" -i -x -plugin -x "$plugin" -x -d -x plugin -x -D -x "$plog" \
 	-k "$kdir/arch/x86/boot/bzImage" -s "$GOMEM_TOP/scripts/guest/bench.sh" \
 	-p "params=${params[*]}" -p tiny_off=0 -p "trace=${GOMEM_BENCH_TRACE:-0}" \
+	-p "gomem_params=${GOMEM_BENCH_GOMEM_PARAMS:-}" \
 	-l "$log" -M 1024 -t 3600 -a "quiet noreplace-smp" \
 	-m "$out/gomem/gomem.ko" -m "$out/bench/gomem_bench.ko"
 grep -q 'bench-done:' "$log" || die "no bench-done line (log: $log)"

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Every test of gomem (make check), ending with "N passed, N failed".
 #
-# Steps: install what is missing; regenerate the size classes and diff; build
+# Steps: install what is missing; regenerate the size classes and diff; the
+# tests of scripts/gomemstat and scripts/gomem-pprof (fixtures); build
 # the debug test kernel (cached); a W=1 build with no warning; the layering
 # of gomem/*.c (from its objects); sparse (C=2) with no warning; checkpatch
 # --strict and kernel-doc on every source; the scripts' syntax; the KUnit
 # suites in QEMU, then again with gomem in debug mode (each case counts as
-# one test); the sample client, the reload loop, /proc/gomem, real modules
+# one test); the sample client, the reload loop, /proc/gomem, the heap
+# profile (converted with scripts/gomem-pprof), real modules
 # switched to gomem (ext2, test_printf), a torture and a racing-bad-free run
 # in QEMU; the Debian 6.1 smoke tests; DKMS. Logs go
 # to build/check/. The step helpers are in scripts/lib/, the guest scripts
@@ -127,6 +129,21 @@ reload_vm() {
 	! grep -q "gomem_sample: failed\|gomem: unloading with" "$logs/reload-console.log"
 }
 
+# The heap profile in the guest (scripts/guest/heap.sh), then on the host:
+# the profile it printed converted by scripts/gomem-pprof (build/check/heap.txt,
+# heap.pb.gz; make pprof-check reads it with Go's pprof when it is there).
+heap_vm() {
+	local out="$GOMEM_TOP/build/debug"
+	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" \
+		-s "$GOMEM_TOP/scripts/guest/heap.sh" -l "$logs/heap-console.log" \
+		-m "$out/gomem/gomem.ko" -m "$out/samples/gomem_sample.ko" -t 300 || return 1
+	grep GOMEM-HEAP-OK "$logs/heap-console.log" || return 1
+	sed -n '/^GOMEM-HEAP-BEGIN$/,/^GOMEM-HEAP-END$/p' "$logs/heap-console.log" |
+		sed '1d;$d' | tr -d '\r' >"$logs/heap.txt"
+	python3 "$GOMEM_TOP/scripts/gomem-pprof" -o "$logs/heap.pb.gz" "$logs/heap.txt" || return 1
+	echo "heap.txt: $(grep -c ' @ ' "$logs/heap.txt") records; heap.pb.gz: $(stat -c %s "$logs/heap.pb.gz") bytes"
+}
+
 # /proc/gomem as users meet it: mode, header, odd reads, writes, no addresses,
 # module parameters (scripts/guest/proc.sh).
 proc_vm() {
@@ -144,6 +161,7 @@ step deps bash "$GOMEM_TOP/scripts/install-deps.sh" || {
 }
 step sizeclasses python3 "$GOMEM_TOP/scripts/mksizeclasses.py" --check
 step gomemstat python3 "$GOMEM_TOP/scripts/test_gomemstat.py"
+step gomem-pprof python3 "$GOMEM_TOP/scripts/test_gomem_pprof.py"
 step plugin check_plugin
 if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	KDIR=$(tail -n 1 "$logs/kernel.log")
@@ -161,6 +179,7 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	step sample-vm bash "$GOMEM_TOP/scripts/run.sh" debug
 	step reload-vm reload_vm
 	step proc-vm proc_vm
+	step heap-vm heap_vm
 	# Real modules on gomem: ext2 and test_printf from the 6.12 source (scripts/dropin.sh).
 	step dropin-vm bash "$GOMEM_TOP/scripts/dropin.sh" 1000
 	step torture-60s bash "$GOMEM_TOP/scripts/torture.sh" 60

@@ -17,7 +17,19 @@ Fixtures (scripts/testdata/):
   gomem-v1-errors.txt    gomem-v1.txt with the error counters gomem prints
                          after "arenas" since debug mode (2 invalid frees,
                          1 double free, 3 red zones, 1 poison)
-  gomem-bad-version.txt  "gomem - version: 2"
+  gomem-v2.txt           gomem-v1.txt as format version 2: the version line
+                         changed and a client section appended (gomem,
+                         ext2 unloaded, gomem_sample, (other)), its live
+                         objects, live bytes, mallocs, frees and total_alloc
+                         summing to heap_objects, alloc, mallocs, frees and
+                         total_alloc; in file order, not by live bytes
+  gomem-v2-later.txt     gomem-v1-later.txt as version 2, clients read 2 s
+                         after gomem-v2.txt's: gomem_sample +400 mallocs, +380
+                         frees; ext2 +1 free; (other) +120 mallocs, +121 frees;
+                         vmlinux new (8 mallocs); the sums kept as above
+  gomem-v2-bad-client.txt  gomem-v2.txt with line 99 (ext2) saying 3 live
+                         objects where mallocs - frees is 2
+  gomem-bad-version.txt  "gomem - version: 3"
   gomem-no-header.txt    the version line removed
   gomem-garbage.txt      line 40 (class 11) ends in "garbage"
   gomem-truncated.txt    cut inside the line of class 51 (no final newline)
@@ -43,6 +55,8 @@ DATA = os.path.join(HERE, "testdata")
 REAL = os.path.join(DATA, "gomem-v1.txt")
 ERRORS = os.path.join(DATA, "gomem-v1-errors.txt")
 LATER = os.path.join(DATA, "gomem-v1-later.txt")
+V2 = os.path.join(DATA, "gomem-v2.txt")
+V2_LATER = os.path.join(DATA, "gomem-v2-later.txt")
 CLEAR = "\033[H\033[2J"
 
 
@@ -99,6 +113,34 @@ def table_row(output, cls):
     raise AssertionError(f"no row for class {cls} in:\n{output}")
 
 
+def client_table(output):
+    """The rows of a --clients screen: name, state, then the other cells (human
+    sizes keep their unit)."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("NAME "))
+    rows = []
+    for line in lines[start + 1:]:
+        name, state, rest = line.split(None, 2)
+        rows.append([name, state] + re.split(r"(?<=[0-9B-])\s+(?![KMG]iB|B\b)", rest.strip()))
+    return rows
+
+
+def with_clients(rows, base=V2):
+    """The text of the base fixture with its client rows replaced by rows (lines)."""
+    head = read(base).split("# client ")[0]
+    return head + "# client " + " ".join(gms.CLIENT_COLUMNS) + "\n" + \
+        "".join(row + "\n" for row in rows)
+
+
+# The client rows of gomem-v2.txt, in the file's order.
+V2_CLIENTS = [
+    ("gomem", "loaded", 3, 1536, 120, 117, 61440),
+    ("ext2", "unloaded", 2, 64, 3000, 2998, 96000),
+    ("gomem_sample", "loaded", 960, 13000000, 25000, 24040, 290000000),
+    ("(other)", "loaded", 34, 514130, 90, 56, 18418884),
+]
+
+
 # Every field of the real fixture, as gomem printed it.
 REAL_FIELDS = {
     "alloc": 13515730, "total_alloc": 308576324, "sys": 59266176, "mallocs": 28210,
@@ -129,6 +171,7 @@ class ParseTest(unittest.TestCase):
     def test_version_and_fields_exact(self):
         self.assertEqual(self.snap.version, 1)
         self.assertEqual(self.snap.fields, REAL_FIELDS)
+        self.assertEqual(self.snap.clients, [])  # version 1 has no client section
 
     def test_class_rows_exact(self):
         classes = self.snap.classes
@@ -180,7 +223,13 @@ class ParseTest(unittest.TestCase):
                          gms.DROPIN_FIELDS)
         header = re.search(r'"# (class [^"\\]*)\\n"', src).group(1)
         self.assertEqual(tuple(header.split()), gms.CLASS_COLUMNS)
-        self.assertIn('"gomem - version: 1\\n"', src)
+        self.assertIn(f'"gomem - version: {gms.VERSION}\\n"', src)
+        self.assertEqual(gms.VERSION, 2)
+        header = re.search(r'"# (client [^"\\]*)\\n"', src).group(1)
+        self.assertEqual(tuple(header.split()), ("client",) + gms.CLIENT_COLUMNS)
+        row = re.search(r'seq_printf\(m, "(client [^"\\]*)\\n"', src).group(1)
+        self.assertEqual(row.split(), ["client", "%s", "%s"] + ["%llu"] * 5)
+        self.assertIn('"loaded" : "unloaded"', src)
         # The fixture's lines come in proc.c's order.
         names = [line.split(":")[0] for line in read(REAL).splitlines()[1:28]]
         self.assertEqual(tuple(names), gms.FIELDS)
@@ -479,12 +528,20 @@ class ErrorTest(unittest.TestCase):
     def test_bad_version(self):
         path = os.path.join(DATA, "gomem-bad-version.txt")
         self.assertFails(run_cli("--once", path), re.escape(
-            f"{path}: unsupported format version 2 (gomemstat reads version 1)") + "$")
+            f"{path}: unsupported format version 3 (gomemstat reads versions 1 and 2)") + "$")
+        self.assertEqual(read(path), read(REAL).replace("version: 1\n", "version: 3\n", 1))
+
+    def test_bad_client_row(self):
+        path = os.path.join(DATA, "gomem-v2-bad-client.txt")
+        expected = re.escape(f"{path}:99: client 'ext2': live_objects 3 is not "
+                             "mallocs - frees (3000 - 2998)") + "$"
+        self.assertFails(run_cli("--once", path), expected)
+        self.assertFails(run_cli("--once", "--clients", path), expected)
 
     def test_missing_header(self):
         path = os.path.join(DATA, "gomem-no-header.txt")
         self.assertFails(run_cli("--once", path), re.escape(
-            f"{path}:1: not a /proc/gomem file (expected 'gomem - version: 1', "
+            f"{path}:1: not a /proc/gomem file (expected 'gomem - version: 2', "
             "got 'alloc: 13515730')") + "$")
 
     def test_garbage_line(self):
@@ -671,8 +728,264 @@ class OnceOutputTest(unittest.TestCase):
     def test_help(self):
         res = run_cli("--help")
         self.assertEqual(res.returncode, 0)
-        for word in ("--once", "--delay", "--iterations", "--sort", "--all", "--raw"):
+        for word in ("--once", "--delay", "--iterations", "--sort", "--all", "--raw",
+                     "--clients"):
             self.assertIn(word, res.stdout)
+
+
+class ClientParseTest(unittest.TestCase):
+    def setUp(self):
+        self.snap = gms.read_snapshot(V2)
+
+    def test_v2_is_v1_plus_clients(self):
+        v1 = gms.read_snapshot(REAL)
+        self.assertEqual(self.snap.version, 2)
+        self.assertEqual(self.snap.fields, REAL_FIELDS)
+        self.assertEqual(self.snap.classes, v1.classes)
+        self.assertEqual(read(V2).split("# client ")[0],
+                         read(REAL).replace("version: 1\n", "version: 2\n", 1))
+
+    def test_client_rows_exact(self):
+        self.assertEqual([tuple(c) for c in self.snap.clients], V2_CLIENTS)
+        ext2 = self.snap.clients[1]
+        self.assertEqual((ext2.name, ext2.state, ext2.live_bytes, ext2.total_alloc),
+                         ("ext2", "unloaded", 64, 96000))
+
+    def test_sums_agree_with_summary(self):
+        # The fixtures as a quiet read gives them: every client sum is the total.
+        for path in (V2, V2_LATER):
+            with self.subTest(path=os.path.basename(path)):
+                snap = gms.read_snapshot(path)
+                f, rows = snap.fields, snap.clients
+                self.assertEqual(sum(c.live_bytes for c in rows), f["alloc"])
+                self.assertEqual(sum(c.live_objects for c in rows), f["heap_objects"])
+                self.assertEqual(sum(c.mallocs for c in rows), f["mallocs"])
+                self.assertEqual(sum(c.frees for c in rows), f["frees"])
+                self.assertEqual(sum(c.total_alloc for c in rows), f["total_alloc"])
+
+    def test_empty_client_section(self):
+        snap = gms.parse(with_clients([]), "x")
+        self.assertEqual(snap.clients, [])
+        self.assertEqual(len(snap.classes), 67)
+
+    def test_same_name_twice(self):
+        # A module reloaded while objects of its first instance are live.
+        snap = gms.parse(with_clients(["client ext2 unloaded 2 64 3000 2998 96000",
+                                       "client ext2 loaded 1 32 1 0 32"]), "x")
+        self.assertEqual([(c.name, c.state) for c in snap.clients],
+                         [("ext2", "unloaded"), ("ext2", "loaded")])
+
+    def test_crlf(self):
+        snap = gms.parse(read(V2).replace("\n", " \r\n"), "x")
+        self.assertEqual([tuple(c) for c in snap.clients], V2_CLIENTS)
+
+    def test_wrapped_live_figures_read_as_signed(self):
+        snap = gms.parse(with_clients(["client m loaded 18446744073709551615 "
+                                       "18446744073709551584 5 6 160"]), "x")
+        self.assertEqual((snap.clients[0].live_objects, snap.clients[0].live_bytes), (-1, -32))
+
+    def assertParseError(self, text, pattern):
+        with self.assertRaises(gms.GomemstatError) as cm:
+            gms.parse(text, "F")
+        self.assertRegex(str(cm.exception), pattern)
+
+    def test_client_errors(self):
+        v2 = read(V2)
+        row = "client gomem loaded 3 1536 120 117 61440"  # line 98
+        malformed = r" \(expected 'client NAME STATE' and 5 integers\)$"
+        for bad in ("client gomem loaded 3 1536 120 117", row + " 7", "module" + row[6:],
+                    "client gomem loaded 3 1536 120 117 x", "client gomem loaded -3 1536 1 4 9",
+                    "client gomem loaded 3 1.5 120 117 61440", "client", ""):
+            with self.subTest(bad=bad):
+                self.assertParseError(v2.replace(row, bad),
+                                      r"^F:98: malformed client row " + re.escape(repr(bad))
+                                      + malformed)
+        self.assertParseError(v2.replace("ext2 unloaded", "ext2 gone"),
+                              r"^F:99: client 'ext2': unknown state 'gone' "
+                              r"\(expected loaded or unloaded\)$")
+        self.assertParseError(v2.replace("(other) loaded 34 ", "(other) loaded 35 "),
+                              r"^F:101: client '\(other\)': live_objects 35 is not "
+                              r"mallocs - frees \(90 - 56\)$")
+        self.assertParseError(v2 + "# client name\n", r"^F:102: malformed client row")
+
+    def test_section_errors(self):
+        v2 = read(V2)
+        lines = v2.splitlines(keepends=True)
+        self.assertEqual(lines[96], "# client name state live_objects live_bytes mallocs "
+                                    "frees total_alloc\n")
+        self.assertParseError("".join(lines[:96]), r"^F: no client section \(truncated\?\)$")
+        self.assertParseError(v2[:-1], r"^F:101: truncated \(the last line has no newline\)")
+        self.assertParseError(v2.replace("# client name state", "# client state name"),
+                              r"^F:97: unexpected client table header")
+        self.assertParseError("".join(lines[:95] + lines[96:]),
+                              r"^F:96: client section after 66 of 67 size classes$")
+        self.assertParseError("".join(lines[:96]) + "68 36864 1 9 0 0 0 0 0 0\n",
+                              r"^F:97: class 68, but version 2 has 67 size classes$")
+        # Version 1 has no client section: its header is a malformed class row.
+        self.assertParseError(v2.replace("version: 2", "version: 1", 1),
+                              r"^F:97: malformed line '# client name .*' "
+                              r"\(expected 10 integers\)$")
+
+
+class ClientViewTest(unittest.TestCase):
+    def setUp(self):
+        self.snap = gms.read_snapshot(V2)
+
+    def test_order_by_live_bytes(self):
+        rows = gms.sorted_clients(self.snap)
+        self.assertEqual([c.name for c in rows], ["gomem_sample", "(other)", "gomem", "ext2"])
+        self.assertEqual([c.live_bytes for c in rows], [13000000, 514130, 1536, 64])
+        self.assertEqual(gms.client_order(self.snap.clients), [2, 3, 0, 1])
+        later = gms.sorted_clients(gms.read_snapshot(V2_LATER))
+        self.assertEqual([c.name for c in later],
+                         ["gomem_sample", "(other)", "vmlinux", "gomem", "ext2"])
+
+    def test_ties_by_name_then_file_order(self):
+        snap = gms.parse(with_clients(["client b loaded 1 64 1 0 64",
+                                       "client c loaded 1 64 1 0 64",
+                                       "client a unloaded 1 64 1 0 64",
+                                       "client big loaded 1 128 1 0 128",
+                                       "client a loaded 1 64 1 0 64"]), "x")
+        self.assertEqual([(c.name, c.state) for c in gms.sorted_clients(snap)],
+                         [("big", "loaded"), ("a", "unloaded"), ("a", "loaded"),
+                          ("b", "loaded"), ("c", "loaded")])
+
+    def test_cli_clients_human(self):
+        res = run_cli("--once", "--clients", V2)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertEqual(res.stderr, "")
+        lines = res.stdout.splitlines()
+        self.assertEqual(lines[:4], [
+            f"gomem {V2} (format version 2)",
+            "Clients:  4 (3 loaded, 1 unloaded), by live bytes (LIVE-SIZE), largest first",
+            "Live:     999 objects, 12.9 MiB, total alloc 294.3 MiB",
+            "",
+        ])
+        self.assertRegex(lines[4], r"^NAME +STATE +LIVE +LIVE-SIZE +MALLOCS +FREES +TOTAL-ALLOC$")
+        self.assertEqual(client_table(res.stdout), [
+            ["gomem_sample", "loaded", "960", "12.4 MiB", "25000", "24040", "276.6 MiB"],
+            ["(other)", "loaded", "34", "502.1 KiB", "90", "56", "17.6 MiB"],
+            ["gomem", "loaded", "3", "1.5 KiB", "120", "117", "60.0 KiB"],
+            ["ext2", "unloaded", "2", "64 B", "3000", "2998", "93.8 KiB"],
+        ])
+        self.assertEqual(lines[-1],
+                         "ext2         unloaded    2      64 B    3000  2998    93.8 KiB")
+        self.assertNotIn("CLASS", res.stdout)
+        self.assertNotIn("Note:", res.stdout)
+        self.assertNotIn("MALLOCS/S", res.stdout)
+
+    def test_cli_clients_raw(self):
+        res = run_cli("--once", "-c", "--raw", V2)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("Live:     999 objects, 13515730, total alloc 308576324\n", res.stdout)
+        self.assertEqual(client_table(res.stdout),
+                         [[str(v) for v in V2_CLIENTS[i]] for i in (2, 3, 0, 1)])
+
+    def test_empty(self):
+        out = "\n".join(gms.render_clients(gms.parse(with_clients([]), "x"), "x"))
+        self.assertIn("Clients:  0 (no module has allocated since load)", out)
+        self.assertEqual(client_table(out), [])
+        self.assertIn("Note:     heap_objects 999 and alloc 12.9 MiB differ", out)
+
+    def test_note_when_sums_differ(self):
+        text = read(V2).replace("heap_objects: 999\n", "heap_objects: 1001\n")
+        out = "\n".join(gms.render_clients(gms.parse(text, "x"), "x", raw=True))
+        self.assertIn("Note:     heap_objects 1001 and alloc 13515730 differ from these sums "
+                      "(a read under load mixes moments)", out)
+        self.assertEqual(len(client_table(out)), 4)  # a note, not an error
+
+    def test_clients_on_v1(self):
+        for args in (["--once", "--clients"], ["-c", "-n", "2", "-d", "0.1"]):
+            with self.subTest(args=args):
+                res = run_cli(*args, REAL)
+                self.assertEqual(res.returncode, 1, res.stdout + res.stderr)
+                self.assertEqual(res.stdout, "")
+                self.assertEqual(res.stderr, f"gomemstat: {REAL}: format version 1 has no "
+                                 "client section (--clients needs version 2)\n")
+
+    def test_default_view_top_clients(self):
+        res = run_cli("--once", V2)
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertIn("\nClients:  4, by live bytes: gomem_sample 12.4 MiB, (other) 502.1 KiB, "
+                      "gomem 1.5 KiB, ext2 64 B (unloaded)\nClasses:  66 shown", res.stdout)
+        v1 = run_cli("--once", REAL).stdout
+        self.assertNotIn("Clients:", v1)
+        # The rest of the screen is version 1's.
+        self.assertEqual([line for line in res.stdout.splitlines()[1:]
+                          if not line.startswith("Clients:")], v1.splitlines()[1:])
+
+    def test_default_view_top_clients_only(self):
+        rows = [f"client m{i} loaded 1 {i * 8} 1 0 {i * 8}" for i in range(1, 8)]
+        out = "\n".join(gms.render(gms.parse(with_clients(rows), "x"), "x", raw=True))
+        self.assertIn("Clients:  7, by live bytes: m7 56, m6 48, m5 40, m4 32, m3 24; "
+                      "2 more (--clients shows them all)\n", out)
+        out = "\n".join(gms.render(gms.parse(with_clients([]), "x"), "x"))
+        self.assertIn("\nClients:  none\n", out)
+
+
+class ClientRatesTest(unittest.TestCase):
+    def setUp(self):
+        self.prev = gms.read_snapshot(V2)
+        self.cur = gms.read_snapshot(V2_LATER)
+
+    def test_rates_by_client(self):
+        rates = gms.compute_rates(self.prev, self.cur, 2.0)
+        self.assertEqual((rates.mallocs, rates.frees), (264.0, 251.0))
+        names = [c.name for c in self.cur.clients]
+        self.assertEqual(names, ["gomem", "ext2", "gomem_sample", "vmlinux", "(other)"])
+        # vmlinux (index 3) is new: no rate.
+        self.assertEqual(rates.by_client, {0: (0.0, 0.0), 1: (0.0, 0.5), 2: (200.0, 190.0),
+                                           4: (60.0, 60.5)})
+        self.assertEqual(gms.compute_rates(self.prev, self.cur, 0.5).by_client[2],
+                         (800.0, 760.0))
+        # Version 1 snapshots: no client, no client rate.
+        self.assertEqual(gms.compute_rates(gms.read_snapshot(REAL), gms.read_snapshot(LATER),
+                                           2.0).by_client, {})
+
+    def test_row_changed_or_reset(self):
+        clients = list(self.cur.clients)
+        clients[2] = clients[2]._replace(mallocs=10, frees=5, live_objects=5)  # reused row
+        clients[0] = clients[0]._replace(state="unloaded")  # gomem unloaded since
+        rates = gms.compute_rates(self.prev, self.cur._replace(clients=clients), 2.0)
+        self.assertEqual(rates.by_client, {1: (0.0, 0.5), 4: (60.0, 60.5)})
+
+    def test_rates_rendered(self):
+        rates = gms.compute_rates(self.prev, self.cur, 2.0)
+        out = "\n".join(gms.render_clients(self.cur, "x", rates=rates, refreshing=True))
+        self.assertIn("\nRates:    264.0 mallocs/s, 251.0 frees/s over 2.0 s\n", out)
+        self.assertRegex(out, r"(?m)^NAME .* TOTAL-ALLOC +MALLOCS/S +FREES/S$")
+        self.assertEqual([row[0:1] + row[-2:] for row in client_table(out)],
+                         [["gomem_sample", "200.0", "190.0"], ["(other)", "60.0", "60.5"],
+                          ["vmlinux", "-", "-"], ["gomem", "0.0", "0.0"],
+                          ["ext2", "0.0", "0.5"]])
+        first = "\n".join(gms.render_clients(self.cur, "x", refreshing=True))
+        self.assertIn("Rates:    - (first sample", first)
+        self.assertEqual({tuple(row[-2:]) for row in client_table(first)}, {("-", "-")})
+
+    def test_loop_rereads_the_file(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "gomem")
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(read(V2))
+            clock = iter([100.0, 102.0])
+
+            def fake_sleep(seconds):
+                with open(path, "w", encoding="utf-8") as f:
+                    f.write(read(V2_LATER))
+
+            out, err = io.StringIO(), io.StringIO()
+            with mock.patch.object(gms.time, "monotonic", lambda: next(clock)), \
+                    mock.patch.object(gms.time, "sleep", fake_sleep):
+                status = gms.main(["--clients", "-n", "2", "-d", "2", path], out, err)
+        self.assertEqual(status, 0, err.getvalue())
+        screens = out.getvalue().split(CLEAR)
+        self.assertEqual(len(screens), 3)
+        self.assertIn("Rates:    - (first sample", screens[1])
+        self.assertEqual(len(client_table(screens[1])), 4)
+        self.assertIn("Rates:    264.0 mallocs/s, 251.0 frees/s over 2.0 s", screens[2])
+        self.assertEqual(client_table(screens[2])[0],
+                         ["gomem_sample", "loaded", "980", "12.7 MiB", "25400", "24420",
+                          "280.7 MiB", "200.0", "190.0"])
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@
 # caller's); tiny_off, 1 for the tiny=0 pass, 0 when the caller chose
 # scenarios without tiny; trace, 1 to run with the tracepoints gomem:* and
 # kmem:kmalloc, kmem:kfree on (recorded in tracefs' ring buffer), to measure
-# what they cost on.
+# what they cost on; gomem_params, gomem's own (e.g. profile_rate=524288, to
+# measure the heap profile on).
 # Markers: gomem_bench's "bench-header:", "bench: ", "bench-failed:" and
 # "bench-done:" lines (Documentation/performance.rst), copied with dmesg.
-insmod /gomem.ko || exit 1
+insmod /gomem.ko ${gomem_params:-} || exit 1
 if [ "${trace:-0}" = 1 ]; then
 	mkdir -p /sys/kernel/tracing
 	mount -t tracefs nodev /sys/kernel/tracing || exit 1

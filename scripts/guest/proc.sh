@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest (make check's proc-vm step): /proc/gomem as users meet it. Mode 0400
-# owned by root, the header and line count (42 summary lines), a read byte
+# owned by root, the header and line count (42 summary lines, 67 classes,
+# a client row per module), the client rows (the sample's live objects, the
+# rows summing to the totals, an unloaded module's row kept while its
+# objects live, and going with them), a read byte
 # by byte and odd dd reads equal to one read, nothing past the end, writes
 # refused, no kernel address, gone after unload; then the module parameters
 # seen through it: initial_heap_kb kept, retain_kb=0 gives every page back,
 # the shrinker (drop_caches) takes a large retention, memory_limit_kb refuses
 # absurd values and refuses growth under it, tiny=0 makes no tiny object.
 #
-# Markers: "GOMEM-SCAVENGE settled_s=S passes=P ns=N", "GOMEM-SHRINK
+# Markers: "GOMEM-CLIENTS rows=N sample_live=L", "GOMEM-SCAVENGE settled_s=S passes=P ns=N", "GOMEM-SHRINK
 # held_before=B held_after=A released=R", "GOMEM-LIMIT refusals=N
 # released=R", then GOMEM-PROC-OK when every check passed ("proc check failed: ..." and
 # exit 1 at the first that did not).
@@ -15,9 +18,12 @@ fail() { echo "proc check failed: $*"; exit 1; }
 insmod /gomem.ko || exit 1
 insmod /gomem_sample.ko || exit 1
 [ "$(stat -c %a:%u /proc/gomem)" = 400:0 ] || fail "mode $(stat -c %a:%u /proc/gomem)"
-[ "$(head -n 1 /proc/gomem)" = "gomem - version: 1" ] || fail "first line"
+[ "$(head -n 1 /proc/gomem)" = "gomem - version: 2" ] || fail "first line"
 lines=$(wc -l </proc/gomem)
-[ "$lines" -eq $((1 + 42 + 1 + 67)) ] || fail "$lines lines"
+rows=$(grep -c '^client ' /proc/gomem)
+[ "$lines" -eq $((1 + 42 + 1 + 67 + 1 + rows)) ] || fail "$lines lines, $rows client rows"
+sed -n 112p /proc/gomem | grep -qx '# client name state live_objects live_bytes mallocs frees total_alloc' ||
+	fail "client header: $(sed -n 112p /proc/gomem)"
 # One byte at a time, and odd blocks at odd offsets: the same bytes as one
 # read. Nothing allocates now, but the figures settle only once the RCU
 # callbacks of the last frees (span structures back in their pools) and the
@@ -35,11 +41,37 @@ while :; do
 	sleep 1
 done
 echo "GOMEM-PROC-READS tries=$((try + 1))"
+# The client rows of that settled read: the sample holds what it says it
+# kept ("N objects kept", about a quarter of nr_objects, 4000 by default)
+# until unload, every row has live = mallocs - frees, and the rows sum to
+# the totals.
+row() { awk -v m="$1" '$1 == "client" && $2 == m { print $3, $4, $5, $6, $7, $8, $9 }' /tmp/whole; }
+kept=$(dmesg | sed -n 's/.*gomem_sample: ok: .*, \([0-9]*\) objects kept$/\1/p' | tail -n 1)
+set -- $(row gomem_sample)
+[ -n "$kept" ] && [ "$1" = loaded ] && [ "$2" -eq "$kept" ] || { grep -E '^(client|alloc:|heap_objects:|tiny_|large_)' /tmp/whole; fail "gomem_sample row: $* (it kept $kept)"; }
+awk '$1 == "client" && $4 != $6 - $7 { bad = 1 } END { exit bad }' /tmp/whole ||
+	fail "a client row whose live objects are not mallocs - frees"
+sum_objs=$(awk '$1 == "client" { n += $4 } END { print n + 0 }' /tmp/whole)
+sum_bytes=$(awk '$1 == "client" { n += $5 } END { print n + 0 }' /tmp/whole)
+tot_objs=$(awk '$1 == "heap_objects:" { print $2 }' /tmp/whole)
+tot_bytes=$(awk '$1 == "alloc:" { print $2 }' /tmp/whole)
+[ "$sum_objs" -eq "$tot_objs" ] && [ "$sum_bytes" -eq "$tot_bytes" ] ||
+	fail "client rows sum to $sum_objs objects, $sum_bytes bytes; totals $tot_objs, $tot_bytes"
+echo "GOMEM-CLIENTS rows=$rows sample_live=$2"
 dd if=/proc/gomem of=/tmp/past bs=4096 skip=1000 2>/dev/null || fail "read past the end"
 [ ! -s /tmp/past ] || fail "bytes past the end"
 if echo 1 2>/dev/null >/proc/gomem; then fail "a write succeeded"; fi
 grep -q ffff /tmp/whole && fail "a kernel address is printed"
 rmmod gomem_sample || exit 1
+grep -q '^client gomem_sample ' /proc/gomem && fail "the sample's row outlives it with nothing live"
+# A module unloading with objects live (leak=5): reported, its row kept as
+# unloaded with those 5, until gomem goes.
+dmesg -c >/dev/null
+insmod /gomem_sample.ko nr_objects=100 rounds=1 leak=5 || exit 1
+rmmod gomem_sample || exit 1
+set -- $(awk '$1 == "client" && $2 == "gomem_sample" { print $3, $4 }' /proc/gomem)
+[ "$1" = unloaded ] && [ "$2" -eq 5 ] || fail "unloaded sample's row: $*"
+dmesg | grep -q 'module gomem_sample unloaded with 5 objects' || fail "no report of the unloaded module"
 rmmod gomem || exit 1
 [ ! -e /proc/gomem ] || fail "/proc/gomem outlives the module"
 field() { awk -v f="$1:" '$1 == f { print $2 }' /proc/gomem; }

@@ -57,7 +57,15 @@ static u64 racy_read(const u64 *counter)
  * Sum client @id's counters over every cache: the frees in a first pass and
  * the allocations in a second, so that live figures never go below zero.
  */
-static void client_sum(unsigned int id, struct gomem_client_count *sum)
+/* One client's counters, summed over the caches. */
+struct client_sum {
+	u64 mallocs;
+	u64 frees;
+	u64 alloc_bytes;
+	u64 free_bytes;
+};
+
+static void client_sum(unsigned int id, struct client_sum *sum)
 {
 	unsigned int cpu, ctx;
 
@@ -68,8 +76,8 @@ static void client_sum(unsigned int id, struct gomem_client_count *sum)
 
 			if (!c)
 				continue;
-			sum->frees += racy_read(&c->client[id].frees);
-			sum->free_bytes += racy_read(&c->client[id].free_bytes);
+			sum->frees += racy_read(&c->client.frees[id]);
+			sum->free_bytes += racy_read(&c->client.free_bytes[id]);
 		}
 	smp_rmb();	/* the frees above before the allocations below */
 	for_each_possible_cpu(cpu)
@@ -78,8 +86,8 @@ static void client_sum(unsigned int id, struct gomem_client_count *sum)
 
 			if (!c)
 				continue;
-			sum->mallocs += racy_read(&c->client[id].mallocs);
-			sum->alloc_bytes += racy_read(&c->client[id].alloc_bytes);
+			sum->mallocs += racy_read(&c->client.mallocs[id]);
+			sum->alloc_bytes += racy_read(&c->client.alloc_bytes[id]);
 		}
 }
 
@@ -129,7 +137,7 @@ found:
 void gomem_clients_reap(void)
 {
 	DECLARE_BITMAP(gone, GOMEM_MAX_CLIENTS) = { 0 };
-	struct gomem_client_count sum;
+	struct client_sum sum;
 	unsigned int id, cpu, ctx;
 	unsigned long flags;
 
@@ -149,8 +157,12 @@ void gomem_clients_reap(void)
 			for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
 				struct mcache *c = per_cpu_ptr(&gomem_pcpu, cpu)->ctx[ctx];
 
-				if (c)
-					memset(&c->client[id], 0, sizeof(c->client[id]));
+				if (!c)
+					continue;
+				c->client.mallocs[id] = 0;
+				c->client.frees[id] = 0;
+				c->client.alloc_bytes[id] = 0;
+				c->client.free_bytes[id] = 0;
 			}
 		raw_spin_lock_irqsave(&gomem_clients.lock, flags);
 		gomem_clients.row[id].state = CLIENT_FREE;
@@ -163,7 +175,7 @@ EXPORT_SYMBOL_NS_GPL(gomem_clients_reap, GOMEM_INTERNAL);
 static bool client_read(unsigned int id, struct gomem_client_stats *st)
 {
 	struct gomem_client_row *r = &gomem_clients.row[id];
-	struct gomem_client_count sum;
+	struct client_sum sum;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&gomem_clients.lock, flags);

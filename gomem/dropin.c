@@ -32,7 +32,7 @@
  * Lock order: a CPU's batch lock (raw, IRQ-safe) is a leaf: gomem_alloc()
  * and gomem_free() are called outside it.
  *
- * Layer 10 (internal.h): calls malloc.c.
+ * Layer 11 (internal.h): calls malloc.c, and client.c for its hook.
  */
 
 #include <linux/atomic.h>

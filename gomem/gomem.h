@@ -34,7 +34,7 @@ struct module;
  * @mod: the module (THIS_MODULE; NULL for built-in code)
  */
 struct gomem_client {
-	u8 id;
+	unsigned int id;
 	struct module *mod;
 };
 

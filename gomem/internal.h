@@ -216,15 +216,16 @@ struct gomem_arena {
 #define GOMEM_LIVE_SAMPLED	0x80
 
 /*
- * struct gomem_client_count - one client's counters in one cache context:
- * written by that context only (its allocations, and its frees of any
- * client's objects), summed on read.
+ * struct gomem_client_count - the clients' counters in one cache context,
+ * an array per counter indexed by client id (a counter's address is then
+ * one scaled index, no multiply): written by that context only (its
+ * allocations, and its frees of any client's objects), summed on read.
  */
 struct gomem_client_count {
-	u64 mallocs;
-	u64 frees;
-	u64 alloc_bytes;
-	u64 free_bytes;
+	u64 mallocs[GOMEM_MAX_CLIENTS];
+	u64 frees[GOMEM_MAX_CLIENTS];
+	u64 alloc_bytes[GOMEM_MAX_CLIENTS];
+	u64 free_bytes[GOMEM_MAX_CLIENTS];
 };
 
 /* struct gomem_cobj - an object held by a per-CPU cache, with its span. */
@@ -270,7 +271,7 @@ struct mcache {
 	u8 tiny_client;			/* the client of the current tiny block */
 	s64 next_sample;		/* bytes to the next profile sample (profile.c) */
 	/* This context's figures of each client (client.c sums them). */
-	struct gomem_client_count client[GOMEM_MAX_CLIENTS];
+	struct gomem_client_count client;
 	struct gomem_cobj pool[];
 };
 
@@ -505,19 +506,15 @@ static __always_inline unsigned long gomem_client_id(const struct gomem_client *
 /* Count an allocation of @bytes for client @id in cache @c. Preemption disabled. */
 static __always_inline void gomem_client_alloc(struct mcache *c, unsigned long id, u64 bytes)
 {
-	struct gomem_client_count *k = &c->client[id];
-
-	k->mallocs++;
-	k->alloc_bytes += bytes;
+	c->client.mallocs[id]++;
+	c->client.alloc_bytes[id] += bytes;
 }
 
 /* Count a free of @bytes of client @id's in cache @c. Preemption disabled. */
 static __always_inline void gomem_client_free(struct mcache *c, unsigned long id, u64 bytes)
 {
-	struct gomem_client_count *k = &c->client[id];
-
-	k->frees++;
-	k->free_bytes += bytes;
+	c->client.frees[id]++;
+	c->client.free_bytes[id] += bytes;
 }
 
 /* profile.c (layer 9) */

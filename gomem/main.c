@@ -8,7 +8,7 @@
  * and its shrinker, the last because it may run at once. Exit goes top down:
  * nothing can report leaks into, kick, or read a layer that is gone.
  *
- * Layer 12 (internal.h), the top: calls any layer.
+ * Layer 13 (internal.h), the top: calls any layer.
  */
 
 #include <linux/module.h>

@@ -6,12 +6,14 @@
  * and large objects, and the debug-mode entry points. The levels of the
  * hierarchy each have a file: mcache.c (per-CPU caches, refill, drains),
  * mcentral.c (per-class span lists), mheap.c (arenas, spans, page map),
- * fixalloc.c (metadata pools), scavenge.c (memory given back); main.c loads
+ * fixalloc.c (metadata pools), scavenge.c (memory given back), client.c
+ * (who allocated what), profile.c (the sampled heap profile); main.c loads
  * and unloads the whole. The layering and the locks are described once, at
- * the top of internal.h. Layer 9: calls mcache.c, debug.c, mheap.c and
- * report.c.
+ * the top of internal.h. Layer 10: calls client.c, profile.c, mcache.c,
+ * debug.c, mheap.c and report.c.
  *
- * Allocation walk, gomem_alloc(size, gfp):
+ * Allocation walk, gomem_alloc(size, gfp) - gomem.h's inline wrapper, which
+ * passes the calling file's struct gomem_client to __gomem_alloc():
  *
  *  1. Size 0 returns &gomem_zerobase, one shared address, as Go's zerobase.
  *  2. Sizes under 16 bytes (when the tiny allocator is on) are packed into
@@ -21,7 +23,13 @@
  *     of the tiny span class by the steps below.
  *  3. Other sizes up to 32 KiB round up to a size class (gomem_size_to_class).
  *     The CPU's mcache for the current context pops an object of that class;
- *     this fast path takes no lock and no atomic on the cache.
+ *     this fast path takes no lock and no atomic on the cache. The object's
+ *     live byte gets the client's id (client.c; a client's first allocation
+ *     registers it on the slow path), and the cache counts the allocation
+ *     for the client. While the heap profile is on (profile.c), the cache's
+ *     countdown to its next sample drops by the object's size; the one that
+ *     goes below zero takes the slow path, which records the sample and
+ *     flags the object (GOMEM_LIVE_SAMPLED).
  *  4. If the mcache has none, it refills a batch from the class's mcentral,
  *     which hands out objects of its partial spans (alloc_cache, ctz).
  *  5. If the mcentral has no partial span, the mheap carves a span of
@@ -39,9 +47,11 @@
  *  1. NULL and &gomem_zerobase are ignored.
  *  2. The page map gives the span of ptr; no span, or a pointer that is not
  *     the start of a live object, is reported and ignored.
- *  3. A small object's live bit is cleared (the exact double-free check) and
- *     the object pushed on the freeing CPU's mcache, whichever CPU
- *     allocated it.
+ *  3. A small object's live byte is claimed with one xchg (the exact
+ *     double-free check), which gives its client's id: the freeing cache
+ *     counts the free for that client, whoever frees it; a flagged (sampled)
+ *     object first leaves the profile. The object is pushed on the freeing
+ *     CPU's mcache, whichever CPU allocated it.
  *  4. A full mcache flushes its oldest half to the mcentral, which clears
  *     the objects' alloc bits; a span with no object left goes to the mheap.
  *  5. A tiny object clears its bit in its block's mask; the last one out of
@@ -303,6 +313,7 @@ static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp, struct gomem
 	struct mspan *s;
 	atomic_t *mask;
 	unsigned long block;
+	bool due;
 
 	c = gomem_refill(GOMEM_TINY_SPANCLASS, gfp);
 	if (!c)
@@ -315,7 +326,12 @@ static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp, struct gomem
 	mask = &s->tiny_masks[(block - s->base) / GOMEM_TINY_SIZE];
 	WRITE_ONCE(s->live[(block - s->base) / GOMEM_TINY_SIZE], id);
 	atomic_set(mask, GOMEM_TINY_HELD | BIT(0) | tiny_end_bit(size));
-	if (!c->tiny || c->tiny_client != id || size < c->tiny_offset) {
+	/*
+	 * A sample due keeps its block to itself: as the cache's block, every
+	 * later object's free would look for a record there.
+	 */
+	due = static_branch_unlikely(&gomem_profile_key) && c->next_sample < 0;
+	if (!due && (!c->tiny || c->tiny_client != id || size < c->tiny_offset)) {
 		gomem_tiny_retire(c);
 		c->tiny = block;
 		c->tiny_mask = mask;
@@ -323,18 +339,14 @@ static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp, struct gomem
 		c->tiny_offset = size;
 		c->tiny_client = id;
 	} else {
-		/* The old block has more room: the new one holds just this object. */
+		/* The old block has more room, or a sample is due: this one alone. */
 		atomic_andnot(GOMEM_TINY_HELD, mask);
 	}
 	c->tiny_allocs++;
 	c->tiny_alloc_bytes += size;
 	gomem_client_alloc(c, id, size);
 	preempt_enable();
-	/*
-	 * A sample due has a fresh block; its flag then also covers the
-	 * objects allocated in the block after it, whose frees look for a
-	 * record and find none.
-	 */
+	/* A sample due has a fresh block of its own: the flag covers it alone. */
 	if (static_branch_unlikely(&gomem_profile_key))
 		gomem_sample((void *)block, size, true);
 	return (void *)block;
@@ -1208,8 +1220,8 @@ static size_t gomem_bulk_pop(unsigned int sc, gfp_t gfp, unsigned int ctx, size_
 		}
 		cc->count -= k;
 		cc->mallocs += k;
-		c->client[id].mallocs += k;
-		c->client[id].alloc_bytes += (u64)k * gomem_class_to_size[sc];
+		c->client.mallocs[id] += k;
+		c->client.alloc_bytes[id] += (u64)k * gomem_class_to_size[sc];
 		i += k;
 		if (i == n)
 			break;

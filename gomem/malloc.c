@@ -112,7 +112,10 @@ static u64 gomem_zerobase;
  */
 static __always_inline bool gomem_sample_due(struct mcache *c, u64 bytes)
 {
-	return static_branch_unlikely(&gomem_profile_key) && (c->next_sample -= (s64)bytes) < 0;
+	if (!static_branch_unlikely(&gomem_profile_key))
+		return false;
+	/* Its own count: a new rate's draw from another CPU may land meanwhile, either will do. */
+	return data_race(c->next_sample -= (s64)bytes) < 0;
 }
 
 /*

@@ -46,17 +46,6 @@ static struct {
 	.lock = __RAW_SPIN_LOCK_UNLOCKED(gomem_clients.lock),
 };
 
-/* A counter of another CPU's cache, read while that CPU may update it. */
-static u64 racy_read(const u64 *counter)
-{
-	/* An aligned u64 written whole by its one writer: old or new, never torn. */
-	return data_race(*counter);
-}
-
-/*
- * Sum client @id's counters over every cache: the frees in a first pass and
- * the allocations in a second, so that live figures never go below zero.
- */
 /* One client's counters, summed over the caches. */
 struct client_sum {
 	u64 mallocs;
@@ -65,30 +54,37 @@ struct client_sum {
 	u64 free_bytes;
 };
 
+/*
+ * Sum client @id's counters over every cache: the frees in a first pass and
+ * the allocations in a second, so that live figures never go below zero.
+ */
 static void client_sum(unsigned int id, struct client_sum *sum)
 {
-	unsigned int cpu, ctx;
+	struct mcache *c;
 
 	memset(sum, 0, sizeof(*sum));
-	for_each_possible_cpu(cpu)
-		for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
-			struct mcache *c = per_cpu_ptr(&gomem_pcpu, cpu)->ctx[ctx];
-
-			if (!c)
-				continue;
-			sum->frees += racy_read(&c->client.frees[id]);
-			sum->free_bytes += racy_read(&c->client.free_bytes[id]);
-		}
+	for_each_mcache(c) {
+		sum->frees += gomem_racy_read(&c->client.frees[id]);
+		sum->free_bytes += gomem_racy_read(&c->client.free_bytes[id]);
+	}
 	smp_rmb();	/* the frees above before the allocations below */
-	for_each_possible_cpu(cpu)
-		for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
-			struct mcache *c = per_cpu_ptr(&gomem_pcpu, cpu)->ctx[ctx];
+	for_each_mcache(c) {
+		sum->mallocs += gomem_racy_read(&c->client.mallocs[id]);
+		sum->alloc_bytes += gomem_racy_read(&c->client.alloc_bytes[id]);
+	}
+}
 
-			if (!c)
-				continue;
-			sum->mallocs += racy_read(&c->client.mallocs[id]);
-			sum->alloc_bytes += racy_read(&c->client.alloc_bytes[id]);
-		}
+/* The row of loaded module @mod, or 0. Context: gomem_clients.lock held. */
+static unsigned int client_find(struct module *mod)
+{
+	unsigned int id;
+
+	lockdep_assert_held(&gomem_clients.lock);
+	for (id = 1; id < GOMEM_CLIENT_OTHER; id++)
+		if (gomem_clients.row[id].state == CLIENT_LOADED &&
+		    gomem_clients.row[id].mod == mod)
+			return id;
+	return 0;
 }
 
 /*
@@ -100,7 +96,7 @@ static void client_sum(unsigned int id, struct client_sum *sum)
  */
 unsigned int gomem_client_register(struct gomem_client *cl)
 {
-	struct gomem_client_row *r, *free = NULL;
+	struct gomem_client_row *r;
 	unsigned int id;
 	unsigned long flags;
 
@@ -108,15 +104,14 @@ unsigned int gomem_client_register(struct gomem_client *cl)
 	if (id)
 		return id;
 	raw_spin_lock_irqsave(&gomem_clients.lock, flags);
-	for (id = 1; id < GOMEM_CLIENT_OTHER; id++) {
-		r = &gomem_clients.row[id];
-		if (r->state == CLIENT_LOADED && r->mod == cl->mod)
-			goto found;
-		if (r->state == CLIENT_FREE && !free)
-			free = r;
-	}
-	r = free ? free : &gomem_clients.row[GOMEM_CLIENT_OTHER];
-	id = r - gomem_clients.row;
+	id = client_find(cl->mod);
+	if (id)
+		goto found;
+	/* The first free row, else the overflow row. */
+	for (id = 1; id < GOMEM_CLIENT_OTHER; id++)
+		if (gomem_clients.row[id].state == CLIENT_FREE)
+			break;
+	r = &gomem_clients.row[id];
 	if (r->state == CLIENT_FREE) {
 		r->state = CLIENT_LOADED;
 		r->mod = id == GOMEM_CLIENT_OTHER ? NULL : cl->mod;
@@ -138,7 +133,8 @@ void gomem_clients_reap(void)
 {
 	DECLARE_BITMAP(gone, GOMEM_MAX_CLIENTS) = { 0 };
 	struct client_sum sum;
-	unsigned int id, cpu, ctx;
+	unsigned int id;
+	struct mcache *c;
 	unsigned long flags;
 
 	for (id = 1; id < GOMEM_CLIENT_OTHER; id++) {
@@ -153,17 +149,12 @@ void gomem_clients_reap(void)
 	/* The frees that counted last are over, their counters written. */
 	synchronize_rcu();
 	for_each_set_bit(id, gone, GOMEM_MAX_CLIENTS) {
-		for_each_possible_cpu(cpu)
-			for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
-				struct mcache *c = per_cpu_ptr(&gomem_pcpu, cpu)->ctx[ctx];
-
-				if (!c)
-					continue;
-				c->client.mallocs[id] = 0;
-				c->client.frees[id] = 0;
-				c->client.alloc_bytes[id] = 0;
-				c->client.free_bytes[id] = 0;
-			}
+		for_each_mcache(c) {
+			c->client.mallocs[id] = 0;
+			c->client.frees[id] = 0;
+			c->client.alloc_bytes[id] = 0;
+			c->client.free_bytes[id] = 0;
+		}
 		raw_spin_lock_irqsave(&gomem_clients.lock, flags);
 		gomem_clients.row[id].state = CLIENT_FREE;
 		raw_spin_unlock_irqrestore(&gomem_clients.lock, flags);
@@ -231,16 +222,11 @@ EXPORT_SYMBOL_NS_GPL(gomem_clients_read, GOMEM_INTERNAL);
  */
 int gomem_read_module_stats(struct module *mod, struct gomem_client_stats *st)
 {
-	unsigned int id, found = 0;
+	unsigned int found;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&gomem_clients.lock, flags);
-	for (id = 1; id < GOMEM_CLIENT_OTHER; id++)
-		if (gomem_clients.row[id].state == CLIENT_LOADED &&
-		    gomem_clients.row[id].mod == mod) {
-			found = id;
-			break;
-		}
+	found = client_find(mod);
 	raw_spin_unlock_irqrestore(&gomem_clients.lock, flags);
 	if (!found || !client_read(found, st))
 		return -ENOENT;
@@ -275,18 +261,15 @@ void gomem_client_gone(struct module *mod)
 {
 	gomem_flush_hook_t flush = READ_ONCE(gomem_clients.flush);
 	struct gomem_client_stats st;
-	unsigned int id, found = 0;
+	unsigned int found;
 	unsigned long flags;
 
 	raw_spin_lock_irqsave(&gomem_clients.lock, flags);
-	for (id = 1; id < GOMEM_CLIENT_OTHER; id++)
-		if (gomem_clients.row[id].state == CLIENT_LOADED &&
-		    gomem_clients.row[id].mod == mod) {
-			found = id;
-			gomem_clients.row[id].state = CLIENT_UNLOADED;
-			gomem_clients.row[id].mod = NULL;
-			break;
-		}
+	found = client_find(mod);
+	if (found) {
+		gomem_clients.row[found].state = CLIENT_UNLOADED;
+		gomem_clients.row[found].mod = NULL;
+	}
 	raw_spin_unlock_irqrestore(&gomem_clients.lock, flags);
 	if (!found)
 		return;

@@ -20,9 +20,13 @@
  * spans when they are carved; the fill is checked when an object is handed
  * out again. The trailer survives a free: it names the last free's owner.
  *
+ * With any letter, gomem's arena pages hold a guard reference and a probe
+ * on the kernel's kmem:kfree tracepoint reports gomem memory freed there
+ * (gomem_debug_start(), below).
+ *
  * Layer 6 (internal.h): calls mcentral.c's and mheap.c's structures (the
- * leak walk), report.c; reports print owners through the hook this file
- * registers (gomem_report_set_owner_hook()).
+ * leak walk, the page guard), report.c; reports print owners through the
+ * hook this file registers (gomem_report_set_owner_hook()).
  */
 
 #include <linux/jiffies.h>
@@ -32,6 +36,8 @@
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/string.h>
+
+#include <trace/events/kmem.h>
 
 #include "internal.h"
 
@@ -95,6 +101,7 @@ int gomem_debug_init(const char *opts)
 		}
 	}
 	gomem_debug_flags = flags;
+	gomem_heap_set_page_guard(true);
 	trailer_bytes = sizeof(struct gomem_trailer);
 	if (flags & GOMEM_DEBUG_USER)
 		trailer_bytes += GOMEM_NR_TRACKS * sizeof(struct gomem_track);
@@ -571,6 +578,59 @@ void gomem_debug_report_leaks(void)
 		report_leaks(NULL);
 }
 
+/* === gomem memory freed by the kernel's allocator === */
+
+/*
+ * A module that hands gomem memory to core code which frees it with the
+ * kernel's kfree() breaks the one rule of two owners (gomem-dropin.rst).
+ * In debug mode every arena page holds gomem's guard reference
+ * (gomem_heap_set_page_guard()), so such a free cannot give the page away;
+ * and where the kernel has tracepoints, this probe on kmem:kfree sees the
+ * free as it happens: it reports it with the kfree()'s call site and gives
+ * the page back the reference free_large_kmalloc() is about to drop. The
+ * object stays allocated (a leak: the module's unload lists it with U).
+ */
+static bool kfree_watched;
+
+static void debug_kfree_probe(void *data, unsigned long call_site, const void *ptr)
+{
+	struct mspan *s;
+	u32 state;
+
+	if (ZERO_OR_NULL_PTR(ptr))
+		return;
+	/* Pages are freed after a grace period: a span found here keeps them. */
+	rcu_read_lock();
+	s = gomem_span_of(ptr);
+	state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
+	if (state == MSPAN_SMALL || state == MSPAN_TINY || state == MSPAN_LARGE) {
+		page_ref_inc(virt_to_page(ptr));
+		gomem_report(GOMEM_ERR_KERNEL_FREE, ptr, s, call_site, 0);
+	}
+	rcu_read_unlock();
+}
+
+/**
+ * gomem_debug_start() - watch the kernel's kfree() for gomem memory
+ *
+ * In debug mode, once the page map exists: the probe above on kmem:kfree.
+ * A kernel without tracepoints keeps only the page guard's check.
+ *
+ * Context: process context, module init, after gomem_heap_init().
+ */
+void gomem_debug_start(void)
+{
+	int ret;
+
+	if (!gomem_debug_flags)
+		return;
+	ret = register_trace_kfree(debug_kfree_probe, NULL);
+	if (ret)
+		pr_info("debug mode: kfree() not watched (%d): gomem memory it frees is found when its page goes back\n",
+			ret);
+	kfree_watched = !ret;
+}
+
 /**
  * gomem_debug_exit_module() - undo gomem_debug_init()
  *
@@ -578,6 +638,11 @@ void gomem_debug_report_leaks(void)
  */
 void gomem_debug_exit_module(void)
 {
+	if (kfree_watched) {
+		unregister_trace_kfree(debug_kfree_probe, NULL);
+		tracepoint_synchronize_unregister();	/* no probe runs into a gone module */
+		kfree_watched = false;
+	}
 	if (gomem_debug_flags & GOMEM_DEBUG_USER) {
 		gomem_report_set_owner_hook(NULL);
 		unregister_module_notifier(&module_nb);

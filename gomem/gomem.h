@@ -238,6 +238,10 @@ struct gomem_class_stats {
  *	kfree_rcu()) and not freed yet
  * @rcu_batches: batches of such objects handed to RCU since load, one RCU
  *	callback each (and objects handed alone, when no batch could be had)
+ * @kernel_frees: debug mode: gomem memory found freed by the kernel's
+ *	allocator - a kfree() of a gomem object (seen at the call where the
+ *	kernel has tracepoints), or an arena page that lost gomem's guard
+ *	reference (seen when the page goes back)
  * @by_size: per-class counters; index 0 holds nothing (large objects are above)
  */
 struct gomem_memstats {
@@ -283,6 +287,7 @@ struct gomem_memstats {
 	u64 frees_forwarded;
 	u64 rcu_pending;
 	u64 rcu_batches;
+	u64 kernel_frees;
 	struct gomem_class_stats by_size[GOMEM_NUM_CLASSES];
 };
 

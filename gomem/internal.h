@@ -395,6 +395,7 @@ enum gomem_error {
 	GOMEM_ERR_CORRUPT,		/* internal inconsistency */
 	GOMEM_ERR_REDZONE,		/* debug mode: a red zone or trailer overwritten */
 	GOMEM_ERR_POISON,		/* debug mode: a free object written to */
+	GOMEM_ERR_KERNEL_FREE,		/* debug mode: gomem memory freed by the kernel */
 	GOMEM_NR_ERRORS,
 };
 
@@ -429,6 +430,43 @@ DECLARE_PER_CPU(struct gomem_pcpu, gomem_pcpu);		/* mcache.c */
 extern atomic_long_t gomem_errors[GOMEM_NR_ERRORS];	/* report.c */
 extern bool gomem_tiny_enabled;				/* malloc.c */
 
+/* Where for_each_mcache() is: a possible CPU and a context of it. */
+struct gomem_mcache_iter {
+	unsigned int cpu;
+	unsigned int ctx;
+};
+
+/* The cache at @it or the first after it that exists (@it moved to it); NULL past the last. */
+static inline struct mcache *gomem_mcache_next(struct gomem_mcache_iter *it)
+{
+	struct mcache *c;
+
+	for (; it->cpu < nr_cpu_ids;
+	     it->cpu = cpumask_next(it->cpu, cpu_possible_mask), it->ctx = 0)
+		for (; it->ctx < GOMEM_NR_CTX; it->ctx++) {
+			c = per_cpu_ptr(&gomem_pcpu, it->cpu)->ctx[it->ctx];
+			if (c)
+				return c;
+		}
+	return NULL;
+}
+
+/*
+ * for_each_mcache() - @c set to each cache of each possible CPU in turn; a
+ * cache not made (a failed load) is skipped. The caller knows what it may
+ * touch of another CPU's cache.
+ */
+#define for_each_mcache(c)							\
+	for (struct gomem_mcache_iter __gomem_it = { cpumask_first(cpu_possible_mask) };	\
+	     ((c) = gomem_mcache_next(&__gomem_it)); __gomem_it.ctx++)
+
+/* A counter of another CPU's cache, read while that CPU may update it. */
+static inline u64 gomem_racy_read(const u64 *counter)
+{
+	/* An aligned u64 written whole by its one writer: old or new, never torn. */
+	return data_race(*counter);
+}
+
 /* report.c (layer 2) */
 void gomem_report(enum gomem_error err, const void *p, struct mspan *s, unsigned long caller,
 		  long offset);
@@ -453,6 +491,7 @@ unsigned long gomem_heap_scavenge(struct gomem_scavenge_req *req);
 void gomem_heap_set_idle_work(struct delayed_work *work, unsigned long delay,
 			      unsigned long threshold);
 void gomem_heap_set_limit(unsigned long bytes);
+void gomem_heap_set_page_guard(bool on);
 unsigned long gomem_max_large_pages(void);
 unsigned long gomem_heap_map_bytes(void);
 
@@ -642,6 +681,7 @@ size_t gomem_debug_size(const void *obj, size_t slot);
 int gomem_debug_check_slot(const void *obj, struct mspan *s, size_t slot, bool live);
 void gomem_debug_report_leaks(void);
 void gomem_debug_set_flush_hook(void (*hook)(void));
+void gomem_debug_start(void);
 void gomem_debug_exit_module(void);
 bool gomem_debug_quiet_begin(unsigned long *seq);
 bool gomem_debug_quiet_end(unsigned long seq);

@@ -148,6 +148,7 @@ static int __init gomem_init(void)
 		goto out_proc;
 	gomem_malloc_init();
 	gomem_dropin_init();
+	gomem_debug_start();
 	pr_info("loaded: %u size classes, %lu KiB per-CPU caches, tiny %s\n",
 		GOMEM_NUM_SIZE_CLASSES - 1, gomem_mcache_bytes() / 1024,
 		gomem_debug_flags ? "off (debug mode)" : gomem_tiny_enabled ? "on" : "off");

@@ -1451,7 +1451,12 @@ void *gomem_object_start(const void *p)
 	return (void *)start;
 }
 
-/* A probe comes on one of gomem's tracepoints, or goes: the entry points follow. */
+#ifdef CONFIG_TRACEPOINTS
+/*
+ * A probe comes on one of gomem's tracepoints, or goes: the entry points
+ * follow. Without CONFIG_TRACEPOINTS (a KCSAN test kernel, say) the events
+ * expand to nothing and nobody calls these.
+ */
 static int gomem_trace_reg(void)
 {
 	static_branch_inc(&gomem_hooked_key);
@@ -1462,6 +1467,7 @@ static void gomem_trace_unreg(void)
 {
 	static_branch_dec(&gomem_hooked_key);
 }
+#endif
 
 /**
  * gomem_malloc_init() - set the entry points' hook for debug mode

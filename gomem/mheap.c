@@ -33,7 +33,8 @@
  * ones included; heap_released the part whose pages went back; the pages
  * held are heap_sys - heap_released. Pages are freed after an RCU grace
  * period (a lock-free free may still be reading a run it looked up): by the
- * caller that may sleep, or by an RCU callback.
+ * caller that may sleep, or by an RCU callback. In debug mode each page
+ * also holds gomem's guard reference (gomem_heap_set_page_guard()).
  *
  * When a span free leaves more free-run bytes than the idle threshold,
  * gomem_heap_free() schedules the work item the scavenger handed down at
@@ -159,13 +160,52 @@ static void span_free(struct mspan *s)
 		call_rcu(&s->rcu, span_free_rcu);
 }
 
-/* Free kernel pages [@addr, @addr + @bytes): order-0 pages of a split arena. */
+/*
+ * In debug mode every page of an arena holds a second reference, gomem's
+ * guard (gomem_heap_set_page_guard()): a gomem object that reaches the
+ * kernel's kfree() (free_large_kmalloc()'s folio_put()), or a stray
+ * put_page(), then takes the guard instead of the page, which stays
+ * gomem's. Written once, before the first arena.
+ */
+static bool heap_page_guard __read_mostly;
+
+/**
+ * gomem_heap_set_page_guard() - hold a guard reference on every arena page
+ * @on: whether to
+ *
+ * Debug mode's check for gomem memory freed by the kernel's allocator:
+ * with the guard, such a free loses no page, and a page found without its
+ * guard when it goes back is reported (%GOMEM_ERR_KERNEL_FREE).
+ *
+ * Context: module init, before gomem_heap_init().
+ */
+void gomem_heap_set_page_guard(bool on)
+{
+	heap_page_guard = on;
+}
+
+/*
+ * Free kernel pages [@addr, @addr + @bytes): order-0 pages of a split arena.
+ * A guarded page must have its two references; one that lost its guard is
+ * reported and freed all the same (its last reference is gomem's).
+ */
 static void pages_put(unsigned long addr, unsigned long bytes)
 {
 	unsigned long end = addr + bytes;
 
-	for (; addr < end; addr += PAGE_SIZE)
-		__free_page(virt_to_page((void *)addr));
+	for (; addr < end; addr += PAGE_SIZE) {
+		struct page *page = virt_to_page((void *)addr);
+
+		if (heap_page_guard) {
+			int refs = page_ref_count(page);
+
+			if (refs != 2)
+				gomem_report(GOMEM_ERR_KERNEL_FREE, (void *)addr, NULL, 0, refs);
+			if (refs >= 2)
+				page_ref_dec(page);
+		}
+		__free_page(page);
+	}
 }
 
 /* A released run's pages and structure, after a grace period. */
@@ -606,6 +646,12 @@ static int heap_grow(struct mspan *s, unsigned int npages, gfp_t gfp)
 	}
 	/* Each page its own, so that any of them can go back alone. */
 	split_page(page, order);
+	if (heap_page_guard) {
+		unsigned long i;
+
+		for (i = 0; i < 1UL << order; i++)
+			page_ref_inc(page + i);
+	}
 	base = (unsigned long)page_address(page);
 	arena = gomem_fixalloc_alloc(&gomem_pools[GOMEM_POOL_ARENA], gfp);
 	run = span_alloc(0, gfp);

@@ -19,13 +19,6 @@
 
 #include "internal.h"
 
-/* A counter of another CPU's cache, read while that CPU may update it. */
-static u64 racy_read(const u64 *counter)
-{
-	/* An aligned u64 written by one CPU: an old or a new value, never torn. */
-	return data_race(*counter);
-}
-
 /*
  * Sum the counters and cached objects of every cache of every possible CPU.
  * The free counters are read in a first pass and the allocation counters in a
@@ -35,44 +28,29 @@ static u64 racy_read(const u64 *counter)
 static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u64 *lab,
 		       u64 *lfb)
 {
-	unsigned int cpu, ctx, sc;
+	unsigned int sc;
+	struct mcache *c;
 
-	for_each_possible_cpu(cpu) {
-		struct gomem_pcpu *pc = per_cpu_ptr(&gomem_pcpu, cpu);
+	for_each_mcache(c) {
+		for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
+			ms->by_size[sc].frees += gomem_racy_read(&c->cls[sc].frees);
+		for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
+			/* A racy read of a u16 its CPU writes whole. */
+			unsigned int n = data_race(c->cls[sc].count);
 
-		for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
-			struct mcache *c = pc->ctx[ctx];
-
-			if (!c)
-				continue;
-			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
-				ms->by_size[sc].frees += racy_read(&c->cls[sc].frees);
-			for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
-				/* A racy read of a u16 its CPU writes whole. */
-				unsigned int n = data_race(c->cls[sc].count);
-
-				ms->cached_free_bytes += (u64)n * gomem_spanclass_size(sc);
-			}
-			ms->tiny_frees += racy_read(&c->tiny_frees);
-			*tiny_fb += racy_read(&c->tiny_free_bytes);
-			*lfb += racy_read(&c->large_free_bytes);
+			ms->cached_free_bytes += (u64)n * gomem_spanclass_size(sc);
 		}
+		ms->tiny_frees += gomem_racy_read(&c->tiny_frees);
+		*tiny_fb += gomem_racy_read(&c->tiny_free_bytes);
+		*lfb += gomem_racy_read(&c->large_free_bytes);
 	}
 	smp_rmb();	/* the frees above before the allocations below */
-	for_each_possible_cpu(cpu) {
-		struct gomem_pcpu *pc = per_cpu_ptr(&gomem_pcpu, cpu);
-
-		for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
-			struct mcache *c = pc->ctx[ctx];
-
-			if (!c)
-				continue;
-			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
-				ms->by_size[sc].mallocs += racy_read(&c->cls[sc].mallocs);
-			ms->tiny_allocs += racy_read(&c->tiny_allocs);
-			*tiny_ab += racy_read(&c->tiny_alloc_bytes);
-			*lab += racy_read(&c->large_alloc_bytes);
-		}
+	for_each_mcache(c) {
+		for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
+			ms->by_size[sc].mallocs += gomem_racy_read(&c->cls[sc].mallocs);
+		ms->tiny_allocs += gomem_racy_read(&c->tiny_allocs);
+		*tiny_ab += gomem_racy_read(&c->tiny_alloc_bytes);
+		*lab += gomem_racy_read(&c->large_alloc_bytes);
 	}
 }
 
@@ -151,6 +129,7 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 	ms->corruptions = atomic_long_read(&gomem_errors[GOMEM_ERR_CORRUPT]);
 	ms->redzone_errors = atomic_long_read(&gomem_errors[GOMEM_ERR_REDZONE]);
 	ms->poison_errors = atomic_long_read(&gomem_errors[GOMEM_ERR_POISON]);
+	ms->kernel_frees = atomic_long_read(&gomem_errors[GOMEM_ERR_KERNEL_FREE]);
 	gomem_scavenger_counts(&passes, &drains, &scav_ns);
 	ms->scavenger_passes = passes;
 	ms->scavenger_cpu_drains = drains;
@@ -163,7 +142,7 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 EXPORT_SYMBOL_GPL(gomem_read_memstats);
 
 /* One counter of struct gomem_memstats per kind of enum gomem_error. */
-static_assert(GOMEM_NR_ERRORS == 6);
+static_assert(GOMEM_NR_ERRORS == 7);
 
 #define FIELD(name)	{ #name, offsetof(struct gomem_memstats, name) }
 
@@ -183,7 +162,7 @@ static const struct {
 	FIELD(poison_errors), FIELD(scavenger_passes), FIELD(scavenger_cpu_drains),
 	FIELD(scavenger_ns), FIELD(memory_limit), FIELD(limit_refusals),
 	FIELD(limit_released_bytes), FIELD(frees_forwarded), FIELD(rcu_pending),
-	FIELD(rcu_batches),
+	FIELD(rcu_batches), FIELD(kernel_frees),
 };
 
 /*

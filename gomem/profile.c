@@ -320,7 +320,7 @@ static int profile_tables(void)
 int gomem_profile_set_rate(unsigned long rate)
 {
 	unsigned long old;
-	unsigned int cpu, ctx;
+	struct mcache *c;
 	int ret = 0;
 
 	if (rate > GOMEM_PROFILE_MAX_RATE)
@@ -337,14 +337,10 @@ int gomem_profile_set_rate(unsigned long rate)
 	 * Each cache starts from a draw of its own. A racy write of another
 	 * CPU's count: whichever value it keeps is a count to its next sample.
 	 */
-	if (rate)
-		for_each_possible_cpu(cpu)
-			for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++) {
-				struct mcache *c = per_cpu_ptr(&gomem_pcpu, cpu)->ctx[ctx];
-
-				if (c)
-					WRITE_ONCE(c->next_sample, gomem_profile_draw(rate));
-			}
+	if (rate) {
+		for_each_mcache(c)
+			WRITE_ONCE(c->next_sample, gomem_profile_draw(rate));
+	}
 	if (rate && !old)
 		static_branch_enable(&gomem_profile_key);
 	else if (!rate && old)

@@ -37,6 +37,7 @@ static const char * const gomem_error_names[] = {
 	[GOMEM_ERR_CORRUPT]		= "internal corruption",
 	[GOMEM_ERR_REDZONE]		= "red zone overwritten",
 	[GOMEM_ERR_POISON]		= "free object written (use after free)",
+	[GOMEM_ERR_KERNEL_FREE]		= "gomem memory freed by the kernel's allocator",
 };
 
 static_assert(ARRAY_SIZE(gomem_error_names) == GOMEM_NR_ERRORS);
@@ -164,7 +165,8 @@ static void gomem_describe(const void *p, struct mspan *s)
  * @s: its span, or NULL
  * @caller: the call site of the gomem call, 0 if unknown
  * @offset: for a red zone or poison report, the first bad byte's offset in
- *	    the object; otherwise ignored
+ *	    the object; for a page found without its guard (%GOMEM_ERR_KERNEL_FREE
+ *	    with no @caller), its references; otherwise ignored
  *
  * The first report of each kind is a WARN (with a backtrace), later ones are
  * rate-limited errors. Each names the object, its class and span, the caller
@@ -191,9 +193,14 @@ void gomem_report(enum gomem_error err, const void *p, struct mspan *s, unsigned
 		pr_err("  first bad byte at offset %ld; red zone restored\n", offset);
 	else if (err == GOMEM_ERR_POISON)
 		pr_err("  first bad byte at offset %ld; object re-initialised\n", offset);
+	else if (err == GOMEM_ERR_KERNEL_FREE && caller)
+		pr_err("  kfree() of a gomem object: it stays allocated and its page gomem's\n");
+	else if (err == GOMEM_ERR_KERNEL_FREE)
+		pr_err("  page given back with %ld references, not 2: a kfree() or put_page() of gomem memory took its guard\n",
+		       offset);
 	else if (p)
 		pr_err("  call ignored\n");
-	if (p)
+	if (p && (err != GOMEM_ERR_KERNEL_FREE || caller))
 		gomem_describe(p, s);
 }
 

@@ -43,37 +43,43 @@ static void gt_my_stats(struct kunit *test, struct gomem_client_stats *st)
 		KUNIT_EXPECT_EQ(test, st->mallocs, 0);
 }
 
-/* The row named @name, loaded or not: false if there is none. */
-static bool gt_find_row(const char *name, struct gomem_client_stats *out)
+/*
+ * Read the client table: how many rows it has, and into @out (when not
+ * NULL) the last row named @name, loaded or not; *@found says if there was.
+ */
+static unsigned int gt_read_rows(const char *name, struct gomem_client_stats *out,
+				 bool *found)
 {
 	struct gomem_client_stats *st;
 	unsigned int i, n;
-	bool found = false;
 
+	if (found)
+		*found = false;
 	st = kcalloc(GOMEM_MAX_CLIENTS, sizeof(*st), GFP_KERNEL);
 	if (!st)
-		return false;
+		return 0;
 	n = gomem_clients_read(st, GOMEM_MAX_CLIENTS);
-	for (i = 0; i < n; i++)
+	for (i = 0; name && i < n; i++)
 		if (!strcmp(st[i].name, name)) {
 			*out = st[i];
-			found = true;
+			*found = true;
 		}
 	kfree(st);
+	return n;
+}
+
+/* The row named @name, loaded or not: false if there is none. */
+static bool gt_find_row(const char *name, struct gomem_client_stats *out)
+{
+	bool found;
+
+	gt_read_rows(name, out, &found);
 	return found;
 }
 
 static unsigned int gt_rows(void)
 {
-	struct gomem_client_stats *st;
-	unsigned int n;
-
-	st = kcalloc(GOMEM_MAX_CLIENTS, sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return 0;
-	n = gomem_clients_read(st, GOMEM_MAX_CLIENTS);
-	kfree(st);
-	return n;
+	return gt_read_rows(NULL, NULL, NULL);
 }
 
 /*

@@ -358,6 +358,91 @@ static void gomem_test_dropin_tracepoints(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, gt_addr_in(t->free_site, __func__));
 }
 
+/* === gomem memory freed by the kernel's allocator (debug mode's page guard) === */
+
+static bool gt_kernel_kfree_ok;
+module_param_named(kernel_kfree, gt_kernel_kfree_ok, bool, 0444);
+MODULE_PARM_DESC(kernel_kfree,
+		 "Run gomem_test_dropin_kernel_kfree, which makes the kernel WARN once (default: off)");
+
+/*
+ * Debug mode: core code handed a gomem object frees it with the kernel's
+ * kfree(). gomem reports it as it happens, naming the kfree()'s call site;
+ * the page keeps both its references (the guard and gomem's own), so the
+ * kernel frees nothing, and the object stays allocated and usable (freed
+ * here by gomem, as its module would not). The kernel's free_large_kmalloc()
+ * WARNs once for an order-0 page: make check's kunit-debug step passes
+ * kernel_kfree=1 and drops that one WARN from the log.
+ */
+static void gomem_test_dropin_kernel_kfree(struct kunit *test)
+{
+	struct gomem_memstats *ms0, *ms1;
+	struct gt_errors *e;
+	struct page *page;
+	u8 *p;
+
+	if (!gomem_debug_mode())
+		kunit_skip(test, "debug mode only (the page guard)");
+	if (!IS_ENABLED(CONFIG_TRACEPOINTS))
+		kunit_skip(test, "no tracepoints: kfree() is not watched");
+	if (IS_ENABLED(CONFIG_KASAN) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
+		kunit_skip(test, "KASAN and kmemleak report such a kfree() themselves");
+	if (!gt_kernel_kfree_ok)
+		kunit_skip(test, "kernel_kfree=0: the kernel WARNs (kunit-debug runs it)");
+	e = gt_errors_start(test);
+	ms0 = gt_stats(test);
+	p = gomem_alloc(100, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	page = virt_to_page(p);
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
+	gt_kernel_kfree(p);
+	GT_EXPECT_REPORT(test, e, GOMEM_ERR_KERNEL_FREE, p, "gt_kernel_kfree");
+	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_KERNEL_FREE, 1);
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
+	ms1 = gt_stats(test);
+	KUNIT_EXPECT_EQ(test, ms1->kernel_frees - ms0->kernel_frees, 1);
+	KUNIT_EXPECT_EQ(test, ms1->heap_objects, ms0->heap_objects + 1);
+	KUNIT_EXPECT_GE(test, gomem_usable_size(p), 100);
+	memset(p, 0x5a, 100);
+	gomem_free(p);
+	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_KERNEL_FREE, 0);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+/*
+ * Debug mode, any kernel: an arena page that lost gomem's guard reference
+ * (a put_page() of gomem memory: what kfree() does where it is not watched)
+ * is reported when it goes back - the page and its count - and freed once,
+ * by gomem's last reference.
+ */
+static void gomem_test_dropin_page_guard(struct kunit *test)
+{
+	unsigned long floor;
+	struct gt_errors *e;
+	struct page *page;
+	void *p;
+
+	if (!gomem_debug_mode())
+		kunit_skip(test, "debug mode only (the page guard)");
+	e = gt_errors_start(test);
+	/* Only the scavenge below gives pages back: the background one keeps them. */
+	floor = gomem_scavenger_set_floor(ULONG_MAX);
+	p = gomem_alloc(64 << 10, GFP_KERNEL);
+	if (!p)
+		gomem_scavenger_set_floor(floor);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	page = virt_to_page(p);
+	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
+	put_page(page);
+	gomem_free(p);
+	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_KERNEL_FREE, 0);
+	gomem_scavenge();
+	gomem_scavenger_set_floor(floor);
+	GT_EXPECT_REPORT_AT(test, e, GOMEM_ERR_KERNEL_FREE, page_address(page), NULL, 1);
+	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_KERNEL_FREE, 1);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
 static struct kunit_case gomem_dropin_cases[] = {
 	KUNIT_CASE(gomem_test_dropin_kmalloc_family),
 	KUNIT_CASE(gomem_test_dropin_forwards_kernel_memory),
@@ -368,6 +453,8 @@ static struct kunit_case gomem_dropin_cases[] = {
 	KUNIT_CASE(gomem_test_dropin_cleanup),
 #endif
 	KUNIT_CASE(gomem_test_dropin_tracepoints),
+	KUNIT_CASE(gomem_test_dropin_kernel_kfree),
+	KUNIT_CASE(gomem_test_dropin_page_guard),
 	{}
 };
 

@@ -183,8 +183,9 @@ bool gt_addr_in(unsigned long addr, const char *fn);
 
 /*
  * Find a report recorded since the mark and not matched before with kind
- * @err, pointer @ptr, a caller inside function @fn and (unless @offset is
- * GT_ANY_OFFSET) offset @offset; mark it matched. If there is none, log
+ * @err, pointer @ptr, a caller inside function @fn (NULL: a report with no
+ * caller) and (unless @offset is GT_ANY_OFFSET) offset @offset; mark it
+ * matched. If there is none, log
  * what was recorded since the mark. For GT_EXPECT_REPORT_AT().
  */
 bool gt_report_take(struct kunit *test, struct gt_errors *e, enum gomem_error err,
@@ -235,7 +236,10 @@ void gt_drain_all(void);
 /* Drain the caches of every online CPU but @skip. */
 void gt_drain_all_but(unsigned int skip);
 
-/* Return every idle arena after draining all CPUs; the heap bytes left. */
+/*
+ * Return every idle arena after draining all CPUs, and wait for the span
+ * structures freed by RCU to be back in their pools; the heap bytes left.
+ */
 unsigned long gt_quiesce_heap(void);
 
 /**

@@ -175,7 +175,8 @@ if step kernel bash "$GOMEM_TOP/scripts/build-kernel.sh" debug; then
 	step kernel-doc check_kernel_doc
 	step scripts check_shell
 	kunit_step kunit
-	kunit_step kunit-debug debug
+	KUNIT_KFREE=1 GOMEM_VM_LOG_FILTER="bash $GOMEM_TOP/scripts/kfree-log-filter.sh" \
+		kunit_step kunit-debug debug
 	step sample-vm bash "$GOMEM_TOP/scripts/run.sh" debug
 	step reload-vm reload_vm
 	step proc-vm proc_vm

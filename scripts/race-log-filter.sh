@@ -15,44 +15,19 @@
 # recycler, for internal corruption or of any other kind, a second one of a
 # kind, every other WARN, BUG and splat. Lines of other CPUs printed inside
 # a dropped block are kept if they report an error.
-exec awk '
-function strip(s) { sub(/^\[[ 0-9.]*\] /, "", s); return s }
-function flush(i, msg, kind, keep) {
+exec awk -f /dev/fd/3 -f "$(dirname "$0")/lib/warn-blocks.awk" 3<<'AWK'
+# expected() for warn-blocks.awk: one of gomem's report WARNs for a racer's free.
+function expected(msg, kind) {
 	msg = strip(buf[2])
 	kind = ""
 	if (msg ~ /^gomem: double free \(object not live\): [0-9a-f]+ from gr_racer_fn\+/)
 		kind = "double"
 	else if (msg ~ /^gomem: invalid pointer: [0-9a-f]+ from gr_racer_fn\+/)
 		kind = "invalid"
-	keep = kind == "" || dropped[kind] || strip(buf[3]) !~ /^WARNING: .* gomem_report\+/
-	if (keep) {
-		for (i = 1; i <= n; i++)
-			print buf[i]
-	} else {
-		dropped[kind] = 1
-		print "gomem: expected report warning dropped: " msg >"/dev/stderr"
-		for (i = 4; i <= n; i++)
-			if (strip(buf[i]) ~ bad)
-				print buf[i]
-	}
-	n = 0
-	inblock = 0
-}
-BEGIN {
-	bad = "BUG:|WARNING:|Oops|Kernel panic|general protection fault|lockdep|"
-	bad = bad "circular locking|possible recursive|inconsistent lock state|"
-	bad = bad "Invalid wait context|sleeping function called|scheduling while atomic|"
-	bad = bad "UBSAN:|KASAN:|KCSAN:|RCU stall|soft lockup|blocked for more than"
+	if (kind == "" || dropped[kind] || strip(buf[3]) !~ /^WARNING: .* gomem_report\+/)
+		return ""
+	dropped[kind] = 1
+	return msg
 }
 /^(\[[ 0-9.]*\] )?gomem: loaded:/ { delete dropped }
-/^(\[[ 0-9.]*\] )?------------\[ cut here \]------------$/ {
-	if (inblock)
-		flush()
-	inblock = 1
-	buf[n = 1] = $0
-	next
-}
-!inblock { print; next }
-{ buf[++n] = $0 }
-/^(\[[ 0-9.]*\] )?---\[ end trace [0-9a-f]+ \]---$/ { flush() }
-END { if (inblock) for (i = 1; i <= n; i++) print buf[i] }'
+AWK

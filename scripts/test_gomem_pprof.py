@@ -29,8 +29,6 @@ prints them, every address the symbol's start plus its offset):
 """
 
 import gzip
-import importlib.machinery
-import importlib.util
 import io
 import math
 import os
@@ -42,6 +40,8 @@ import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "lib"))
+from loadscript import load_script  # noqa: E402
 TOP = os.path.dirname(HERE)
 SCRIPT = os.path.join(HERE, "gomem-pprof")
 DATA = os.path.join(HERE, "testdata")
@@ -49,21 +49,7 @@ V1 = os.path.join(DATA, "heap-v1.txt")
 RATE1 = os.path.join(DATA, "heap-rate1.txt")
 
 
-def load_gomem_pprof():
-    """Import scripts/gomem-pprof (no .py suffix) as a module."""
-    loader = importlib.machinery.SourceFileLoader("gomem_pprof", SCRIPT)
-    spec = importlib.util.spec_from_loader("gomem_pprof", loader)
-    module = importlib.util.module_from_spec(spec)
-    dont_write = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True
-    try:
-        loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = dont_write
-    return module
-
-
-gp = load_gomem_pprof()
+gp = load_script(SCRIPT, "gomem_pprof")
 
 
 def read(path):

@@ -35,8 +35,6 @@ Fixtures (scripts/testdata/):
   gomem-truncated.txt    cut inside the line of class 51 (no final newline)
 """
 
-import importlib.machinery
-import importlib.util
 import io
 import os
 import re
@@ -49,6 +47,8 @@ import unittest
 from unittest import mock
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "lib"))
+from loadscript import load_script  # noqa: E402
 TOP = os.path.dirname(HERE)
 SCRIPT = os.path.join(HERE, "gomemstat")
 DATA = os.path.join(HERE, "testdata")
@@ -60,21 +60,7 @@ V2_LATER = os.path.join(DATA, "gomem-v2-later.txt")
 CLEAR = "\033[H\033[2J"
 
 
-def load_gomemstat():
-    """Import scripts/gomemstat (no .py suffix) as a module."""
-    loader = importlib.machinery.SourceFileLoader("gomemstat", SCRIPT)
-    spec = importlib.util.spec_from_loader("gomemstat", loader)
-    module = importlib.util.module_from_spec(spec)
-    dont_write = sys.dont_write_bytecode
-    sys.dont_write_bytecode = True
-    try:
-        loader.exec_module(module)
-    finally:
-        sys.dont_write_bytecode = dont_write
-    return module
-
-
-gms = load_gomemstat()
+gms = load_script(SCRIPT, "gomemstat")
 
 
 def read(path):
@@ -220,7 +206,7 @@ class ParseTest(unittest.TestCase):
         self.assertEqual(tuple(re.findall(r"FIELD\((\w+)\)", table)),
                          gms.FIELDS + tuple(key for _, key in gms.ERROR_FIELDS) +
                          tuple(key for _, key in gms.SCAVENGER_FIELDS) + gms.LIMIT_FIELDS +
-                         gms.DROPIN_FIELDS)
+                         gms.DROPIN_FIELDS + tuple(key for _, key in gms.KERNEL_FREE_FIELDS))
         header = re.search(r'"# (class [^"\\]*)\\n"', src).group(1)
         self.assertEqual(tuple(header.split()), gms.CLASS_COLUMNS)
         self.assertIn(f'"gomem - version: {gms.VERSION}\\n"', src)
@@ -684,6 +670,13 @@ class OnceOutputTest(unittest.TestCase):
                       "3 red zones overwritten, 1 free objects written\n", res.stdout)
         self.assertEqual(gms.parse(read(ERRORS), "x").fields["redzone_errors"], 3)
         self.assertNotIn("Errors:", run_cli("--once", REAL).stdout)
+
+    def test_kernel_frees_error(self):
+        """Debug mode's count of gomem memory freed by kfree() (issue 14), last on the line."""
+        res = run_cli_with_fields("kernel_frees: 2\n")
+        self.assertEqual(res.returncode, 0, res.stderr)
+        self.assertRegex(res.stdout, r"Errors:   .*1 free objects written, "
+                         r"2 kfree\(\)s of gomem memory\n")
 
     def test_scavenger_line(self):
         """The scavenger's counters, when the file has them, and only then."""

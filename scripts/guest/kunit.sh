@@ -12,6 +12,11 @@
 # the sample client (leak=3) must be listed with their allocation site,
 # sample_leak, when gomem unloads.
 #
+# Parameter kfree=1 (debug mode only): gomem_kunit.ko gets kernel_kfree=1,
+# so that gomem_test_dropin_kernel_kfree runs (the kernel WARNs once on it;
+# make check's kunit-debug step drops that WARN with
+# scripts/kfree-log-filter.sh).
+#
 # Markers: GOMEM-KTAP-BEGIN and GOMEM-KTAP-END around the suites' KTAP
 # block; in debug mode "GOMEM-DEBUG-LEAKS listed=N" (N must be 3).
 case "$mode" in
@@ -25,7 +30,9 @@ if [ "$mode" = debug ]; then
 fi
 insmod /gomem.ko retain_kb=4096 $params || exit 1
 echo GOMEM-KTAP-BEGIN
-insmod /gomem_kunit.ko || exit 1
+kparams=
+[ "$mode" = debug ] && [ "${kfree:-0}" = 1 ] && kparams=kernel_kfree=1
+insmod /gomem_kunit.ko $kparams || exit 1
 echo GOMEM-KTAP-END
 rmmod gomem_kunit || exit 1
 if [ "$mode" = debug ]; then

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
 # Guest (make check's proc-vm step): /proc/gomem as users meet it. Mode 0400
-# owned by root, the header and line count (42 summary lines, 67 classes,
+# owned by root, the header and line count (43 summary lines, 67 classes,
 # a client row per module), the client rows (the sample's live objects, the
 # rows summing to the totals, an unloaded module's row kept while its
 # objects live, and going with them), a read byte
@@ -21,7 +21,7 @@ insmod /gomem_sample.ko || exit 1
 [ "$(head -n 1 /proc/gomem)" = "gomem - version: 2" ] || fail "first line"
 lines=$(wc -l </proc/gomem)
 rows=$(grep -c '^client ' /proc/gomem)
-[ "$lines" -eq $((1 + 42 + 1 + 67 + 1 + rows)) ] || fail "$lines lines, $rows client rows"
+[ "$lines" -eq $((1 + 43 + 1 + 67 + 1 + rows)) ] || fail "$lines lines, $rows client rows"
 sed -n 112p /proc/gomem | grep -qx '# client name state live_objects live_bytes mallocs frees total_alloc' ||
 	fail "client header: $(sed -n 112p /proc/gomem)"
 # One byte at a time, and odd blocks at odd offsets: the same bytes as one

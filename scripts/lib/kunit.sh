@@ -8,7 +8,9 @@
 # failed), and from the caller KDIR (the kernel build tree, whose bzImage
 # boots) and SRC (its source, for tools/testing/kunit/kunit.py).
 # KUNIT_BUILD (the modules, default build/debug) and KUNIT_TIMEOUT (seconds,
-# default 900) are for variants.sh.
+# default 900) are for variants.sh; KUNIT_KFREE=1 runs debug mode's
+# gomem_test_dropin_kernel_kfree (the kernel WARNs on it: set
+# GOMEM_VM_LOG_FILTER to scripts/kfree-log-filter.sh with it).
 
 # kunit_vm NAME [normal|debug]: the KUnit suites, gomem loaded normally or
 # in debug mode (debug=ZPU, with the checks of scripts/guest/kunit.sh around
@@ -20,7 +22,7 @@ kunit_vm() {
 	out=${KUNIT_BUILD:-$GOMEM_TOP/build/debug}
 	bash "$GOMEM_TOP/scripts/vm-run.sh" -k "$KDIR/arch/x86/boot/bzImage" \
 		-s "$GOMEM_TOP/scripts/guest/fault-inject.sh" -s "$GOMEM_TOP/scripts/guest/kunit.sh" \
-		-p "mode=$mode" -l "$logs/$name-console.log" -m "$out/gomem/gomem.ko" \
+		-p "mode=$mode" -p "kfree=${KUNIT_KFREE:-0}" -l "$logs/$name-console.log" -m "$out/gomem/gomem.ko" \
 		-m "$out/kunit/gomem_kunit.ko" -m "$out/samples/gomem_sample.ko" -t "${KUNIT_TIMEOUT:-900}"
 	vm_rc=$?
 	ktap="$logs/$name.ktap"

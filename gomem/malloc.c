@@ -77,8 +77,10 @@
 
 #include "internal.h"
 
+#ifdef CONFIG_TRACEPOINTS
 static int gomem_trace_reg(void);
 static void gomem_trace_unreg(void);
+#endif
 
 /*
  * On when an entry point must leave its fast path at once: in debug mode,

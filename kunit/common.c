@@ -17,7 +17,6 @@
 #include <linux/sizes.h>
 #include <linux/module.h>
 #include <linux/sched/task.h>
-#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/unaligned.h>
@@ -369,13 +368,6 @@ unsigned long gt_quiesce_heap(void)
 {
 	gt_drain_all();
 	gomem_scavenge();
-	/*
-	 * Span structures freed by RCU callbacks back in their pools: a case
-	 * that counts a pool's free chunks (gomem_fault's) must not see them
-	 * arrive later. They came late once on a fast host, after a case
-	 * that had freed 293 spans (22 chunks where 1 was counted).
-	 */
-	rcu_barrier();
 	return gomem_heap_held_bytes();
 }
 

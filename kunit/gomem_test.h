@@ -236,10 +236,7 @@ void gt_drain_all(void);
 /* Drain the caches of every online CPU but @skip. */
 void gt_drain_all_but(unsigned int skip);
 
-/*
- * Return every idle arena after draining all CPUs, and wait for the span
- * structures freed by RCU to be back in their pools; the heap bytes left.
- */
+/* Return every idle arena after draining all CPUs; the heap bytes left. */
 unsigned long gt_quiesce_heap(void);
 
 /**

@@ -21,9 +21,10 @@ insmod /gomem_sample.ko || exit 1
 [ "$(head -n 1 /proc/gomem)" = "gomem - version: 2" ] || fail "first line"
 lines=$(wc -l </proc/gomem)
 rows=$(grep -c '^client ' /proc/gomem)
-[ "$lines" -eq $((1 + 43 + 1 + 67 + 1 + rows)) ] || fail "$lines lines, $rows client rows"
-sed -n 112p /proc/gomem | grep -qx '# client name state live_objects live_bytes mallocs frees total_alloc' ||
-	fail "client header: $(sed -n 112p /proc/gomem)"
+hdr=$((1 + 43 + 1 + 67 + 1))	# version, summary, class header, classes, client header
+[ "$lines" -eq $((hdr + rows)) ] || fail "$lines lines, $rows client rows"
+sed -n "${hdr}p" /proc/gomem | grep -qx '# client name state live_objects live_bytes mallocs frees total_alloc' ||
+	fail "client header: $(sed -n "${hdr}p" /proc/gomem)"
 # One byte at a time, and odd blocks at odd offsets: the same bytes as one
 # read. Nothing allocates now, but the figures settle only once the RCU
 # callbacks of the last frees (span structures back in their pools) and the

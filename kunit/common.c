@@ -364,6 +364,19 @@ void gt_drain_all(void)
 	gomem_drain_all();
 }
 
+/* KUnit action: put back the floor gt_hold_scavenger() replaced. */
+static void gt_floor_back(void *floor)
+{
+	gomem_scavenger_set_floor((unsigned long)floor);
+}
+
+void gt_hold_scavenger(struct kunit *test)
+{
+	unsigned long floor = gomem_scavenger_set_floor(ULONG_MAX);
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gt_floor_back, (void *)floor), 0);
+}
+
 unsigned long gt_quiesce_heap(void)
 {
 	gt_drain_all();

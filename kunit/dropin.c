@@ -419,7 +419,6 @@ static void gomem_test_dropin_kernel_kfree(struct kunit *test)
  */
 static void gomem_test_dropin_page_guard(struct kunit *test)
 {
-	unsigned long floor;
 	struct gt_errors *e;
 	struct page *page;
 	void *p;
@@ -428,10 +427,8 @@ static void gomem_test_dropin_page_guard(struct kunit *test)
 		kunit_skip(test, "debug mode only (the page guard)");
 	e = gt_errors_start(test);
 	/* Only the scavenge below gives pages back: the background one keeps them. */
-	floor = gomem_scavenger_set_floor(ULONG_MAX);
+	gt_hold_scavenger(test);
 	p = gomem_alloc(64 << 10, GFP_KERNEL);
-	if (!p)
-		gomem_scavenger_set_floor(floor);
 	KUNIT_ASSERT_NOT_NULL(test, p);
 	page = virt_to_page(p);
 	KUNIT_EXPECT_EQ(test, page_ref_count(page), 2);
@@ -439,7 +436,6 @@ static void gomem_test_dropin_page_guard(struct kunit *test)
 	gomem_free(p);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_KERNEL_FREE, 0);
 	gomem_scavenge();
-	gomem_scavenger_set_floor(floor);
 	GT_EXPECT_REPORT_AT(test, e, GOMEM_ERR_KERNEL_FREE, page_address(page), NULL, 1);
 	GT_EXPECT_ERRORS(test, e, GOMEM_ERR_KERNEL_FREE, 1);
 	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);

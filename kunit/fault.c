@@ -63,14 +63,6 @@ static void gt_fault_reset(void *data)
 	put_task_struct(t);
 }
 
-/* The scavenger's floor before the case; put back by gt_fault_floor_back(). */
-static unsigned long gt_fault_floor;
-
-static void gt_fault_floor_back(void *unused)
-{
-	gomem_scavenger_set_floor(gt_fault_floor);
-}
-
 static int gt_fault_init(struct kunit *test)
 {
 	struct page *page;
@@ -94,8 +86,7 @@ static int gt_fault_init(struct kunit *test)
 	 * still do). Once, on a fresh machine, grow_metadata found 22 free
 	 * span structures where it had left 1.
 	 */
-	gt_fault_floor = gomem_scavenger_set_floor(ULONG_MAX);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, gt_fault_floor_back, NULL), 0);
+	gt_hold_scavenger(test);
 
 	gt_fail_pages(true);
 	page = alloc_page(GFP_KERNEL | __GFP_NOWARN);

@@ -236,6 +236,12 @@ void gt_drain_all(void);
 /* Drain the caches of every online CPU but @skip. */
 void gt_drain_all_but(unsigned int skip);
 
+/*
+ * Until @test ends, the background scavenger releases nothing (its floor at
+ * ULONG_MAX); gomem_scavenge() still gives back every free page.
+ */
+void gt_hold_scavenger(struct kunit *test);
+
 /* Return every idle arena after draining all CPUs; the heap bytes left. */
 unsigned long gt_quiesce_heap(void);
 

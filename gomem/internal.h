@@ -216,16 +216,25 @@ struct gomem_arena {
 #define GOMEM_LIVE_SAMPLED	0x80
 
 /*
- * struct gomem_client_count - the clients' counters in one cache context,
- * an array per counter indexed by client id (a counter's address is then
- * one scaled index, no multiply): written by that context only (its
- * allocations, and its frees of any client's objects), summed on read.
+ * struct gomem_client_count - one client's counters in one cache context,
+ * gomem's only allocation and free counters: the objects that context
+ * allocated for the client and the frees it made of the client's objects
+ * (whoever allocated them), per span class, so that a class's bytes are
+ * its count times its size; tiny and large objects, whose sizes vary, also
+ * count their bytes. The global figures are their sums over clients and
+ * caches (proc.c), a client's its own (client.c). Made for every cache
+ * when the client registers (client.c: the three contexts of a CPU share a
+ * page of that CPU's node) and never zeroed: a row given back keeps its
+ * counts for the sums, and the id's next client counts from there. Written
+ * by its cache's context only, read racily.
  */
 struct gomem_client_count {
-	u64 mallocs[GOMEM_MAX_CLIENTS];
-	u64 frees[GOMEM_MAX_CLIENTS];
-	u64 alloc_bytes[GOMEM_MAX_CLIENTS];
-	u64 free_bytes[GOMEM_MAX_CLIENTS];
+	u64 mallocs[GOMEM_NUM_SPANCLASSES];	/* [0]: large objects; [TINY]: tiny ones */
+	u64 frees[GOMEM_NUM_SPANCLASSES];
+	u64 tiny_alloc_bytes;
+	u64 tiny_free_bytes;
+	u64 large_alloc_bytes;
+	u64 large_free_bytes;
 };
 
 /* struct gomem_cobj - an object held by a per-CPU cache, with its span. */
@@ -243,9 +252,6 @@ struct mcache_class {
 	u16 cap;			/* room in objs[]; set at load */
 	u16 batch;			/* objects moved per refill or flush; set at load */
 	struct gomem_cobj *objs;	/* points into mcache.pool; set at load */
-	/* This context's counters of the class (cls[0]: large objects), summed on read. */
-	u64 mallocs;
-	u64 frees;
 };
 
 /*
@@ -261,17 +267,10 @@ struct mcache {
 	atomic_t *tiny_mask;		/* its mask */
 	struct mspan *tiny_span;	/* its span */
 	unsigned int tiny_offset;	/* next free byte in the block */
-	/* Counters of this context, summed on read (the classes' are in cls[]). */
-	u64 tiny_allocs;
-	u64 tiny_frees;
-	u64 tiny_alloc_bytes;
-	u64 tiny_free_bytes;
-	u64 large_alloc_bytes;
-	u64 large_free_bytes;
 	u8 tiny_client;			/* the client of the current tiny block */
 	s64 next_sample;		/* bytes to the next profile sample (profile.c) */
-	/* This context's figures of each client (client.c sums them). */
-	struct gomem_client_count client;
+	/* Each client's counters in this context, NULL until it registers (client.c). */
+	struct gomem_client_count *client[GOMEM_MAX_CLIENTS];
 	struct gomem_cobj pool[];
 };
 
@@ -529,7 +528,8 @@ unsigned long gomem_shrinker_scan(unsigned long nr_to_scan);
 /* client.c (layer 9) */
 int gomem_clients_init(void);
 void gomem_clients_exit(void);
-unsigned int gomem_client_register(struct gomem_client *cl);
+unsigned int gomem_client_register(struct gomem_client *cl, gfp_t gfp);
+unsigned long gomem_clients_bytes(void);
 void gomem_clients_reap(void);
 typedef void (*gomem_flush_hook_t)(void);
 void gomem_clients_set_flush_hook(gomem_flush_hook_t hook);
@@ -542,19 +542,77 @@ static __always_inline unsigned long gomem_client_id(const struct gomem_client *
 	return READ_ONCE(cl->id);
 }
 
-/* Count an allocation of @bytes for client @id in cache @c. Preemption disabled. */
-static __always_inline void gomem_client_alloc(struct mcache *c, unsigned long id, u64 bytes)
+/*
+ * Count an object of span class @sc allocated for client @id in cache @c
+ * (registered: its counters exist). Preemption disabled.
+ */
+static __always_inline void gomem_client_alloc(struct mcache *c, unsigned long id,
+					       unsigned int sc)
 {
-	c->client.mallocs[id]++;
-	c->client.alloc_bytes[id] += bytes;
+	c->client[id]->mallocs[sc]++;
 }
 
-/* Count a free of @bytes of client @id's in cache @c. Preemption disabled. */
-static __always_inline void gomem_client_free(struct mcache *c, unsigned long id, u64 bytes)
+/* Count a free of an object of span class @sc of client @id's in cache @c. Ditto. */
+static __always_inline void gomem_client_free(struct mcache *c, unsigned long id, unsigned int sc)
 {
-	c->client.frees[id]++;
-	c->client.free_bytes[id] += bytes;
+	c->client[id]->frees[sc]++;
 }
+
+/* The same for a tiny object of @bytes. */
+static __always_inline void gomem_client_tiny_alloc(struct mcache *c, unsigned long id, u64 bytes)
+{
+	struct gomem_client_count *k = c->client[id];
+
+	k->mallocs[GOMEM_TINY_SPANCLASS]++;
+	k->tiny_alloc_bytes += bytes;
+}
+
+static __always_inline void gomem_client_tiny_free(struct mcache *c, unsigned long id, u64 bytes)
+{
+	struct gomem_client_count *k = c->client[id];
+
+	k->frees[GOMEM_TINY_SPANCLASS]++;
+	k->tiny_free_bytes += bytes;
+}
+
+/* The same for a large object of @bytes. */
+static __always_inline void gomem_client_large_alloc(struct mcache *c, unsigned long id, u64 bytes)
+{
+	struct gomem_client_count *k = c->client[id];
+
+	k->mallocs[0]++;
+	k->large_alloc_bytes += bytes;
+}
+
+static __always_inline void gomem_client_large_free(struct mcache *c, unsigned long id, u64 bytes)
+{
+	struct gomem_client_count *k = c->client[id];
+
+	k->frees[0]++;
+	k->large_free_bytes += bytes;
+}
+
+/* Cache @c's counters of client *@id, or the next made (*@id moved to it); NULL past the last. */
+static inline struct gomem_client_count *gomem_client_count_next(struct mcache *c,
+								 unsigned int *id)
+{
+	struct gomem_client_count *k;
+
+	for (; *id < GOMEM_MAX_CLIENTS; (*id)++) {
+		k = READ_ONCE(c->client[*id]);
+		if (k)
+			return k;
+	}
+	return NULL;
+}
+
+/*
+ * for_each_client_count() - @k set to each client's counters in cache @c
+ * (those made); read them with gomem_racy_read().
+ */
+#define for_each_client_count(c, k)						\
+	for (unsigned int __gomem_id = 1; ((k) = gomem_client_count_next(c, &__gomem_id)); \
+	     __gomem_id++)
 
 /* profile.c (layer 9) */
 #define GOMEM_PROFILE_DEPTH	24		/* frames kept of a sampled call stack */

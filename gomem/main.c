@@ -179,8 +179,9 @@ static void __exit gomem_exit(void)
 	gomem_scavenger_exit();
 	gomem_proc_exit();
 	gomem_profile_exit();
-	gomem_clients_exit();
+	/* Read every client's counters: before they go. */
 	gomem_report_leaks();
+	gomem_clients_exit();
 	gomem_debug_exit_module();
 	gomem_mcache_exit();
 	gomem_central_drain();

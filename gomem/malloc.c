@@ -121,6 +121,19 @@ static __always_inline bool gomem_sample_due(struct mcache *c, u64 bytes)
 }
 
 /*
+ * The same for an object of size class @sc: its size is loaded only while
+ * the profile is on (a volatile load the compiler does not hoist above the
+ * static branch, where it would cost every allocation one).
+ */
+static __always_inline bool gomem_sample_due_class(struct mcache *c, unsigned int sc)
+{
+	if (!static_branch_unlikely(&gomem_profile_key))
+		return false;
+	/* Its own count, as gomem_sample_due()'s. */
+	return data_race(c->next_sample -= (s64)READ_ONCE(gomem_class_to_size[sc])) < 0;
+}
+
+/*
  * A sample, for an allocation whose countdown may have gone below zero
  * (@counted), or is yet to be counted: a new count for the cache, the
  * record, and the object flagged for its free (GOMEM_LIVE_SAMPLED), before
@@ -167,8 +180,8 @@ static noinline void gomem_sample(void *obj, u64 bytes, bool counted)
  * live for client @id (a plain store: nothing else may touch an object in a
  * cache); then enable preemption.
  */
-static __always_inline void *gomem_small_pop(struct mcache *c, struct mcache_class *cc,
-					     unsigned long id)
+static __always_inline void *gomem_small_pop(struct mcache *c, unsigned int sc,
+					     struct mcache_class *cc, unsigned long id)
 {
 	struct gomem_cobj *e;
 	struct mspan *s;
@@ -177,8 +190,7 @@ static __always_inline void *gomem_small_pop(struct mcache *c, struct mcache_cla
 	e = cc->objs + --cc->count;
 	obj = e->obj;
 	s = e->span;
-	cc->mallocs++;
-	gomem_client_alloc(c, id, s->elemsize);
+	gomem_client_alloc(c, id, sc);
 	gomem_live_set(s, gomem_obj_index(s, (unsigned long)obj), id);
 	preempt_enable();
 	return obj;
@@ -199,17 +211,17 @@ static __always_inline void *gomem_small_get(unsigned int sc, gfp_t gfp, unsigne
 		if (!c)
 			return NULL;
 	}
-	return gomem_small_pop(c, &c->cls[sc], id);
+	return gomem_small_pop(c, sc, &c->cls[sc], id);
 }
 
 /*
- * The fast path's slow half: a refill, an object to zero, a client's first
- * allocation (registered here), or a sample due. Preemption disabled.
+ * The fast path's slow half, for client @id: a refill, an object to zero,
+ * or a sample due. Preemption disabled.
  */
 static noinline void *gomem_small_alloc_slow(unsigned int sc, gfp_t gfp, unsigned int ctx,
-					     struct gomem_client *cl)
+					     unsigned long id)
 {
-	void *obj = gomem_small_get(sc, gfp, ctx, gomem_client_register(cl));
+	void *obj = gomem_small_get(sc, gfp, ctx, id);
 
 	if (static_branch_unlikely(&gomem_profile_key))
 		gomem_sample(obj, gomem_class_to_size[sc], true);
@@ -219,27 +231,41 @@ static noinline void *gomem_small_alloc_slow(unsigned int sc, gfp_t gfp, unsigne
 	return obj;
 }
 
+/* A client's first allocation: registered, with preemption still as the caller has it. */
+static noinline void *gomem_small_alloc_first(unsigned int sc, gfp_t gfp, unsigned int ctx,
+					      struct gomem_client *cl)
+{
+	unsigned long id = gomem_client_register(cl, gfp);
+
+	preempt_disable();
+	return gomem_small_alloc_slow(sc, gfp, ctx, id);
+}
+
 /*
  * The small-object fast path: pop the cache of context @ctx, mark the
  * object live for @cl's module and count it. No lock, no atomic; preemption
- * disabled around the cache. One exit, into gomem_small_alloc_slow(), which
+ * disabled around the cache. One exit, into gomem_small_alloc_slow() (or,
+ * for a client not registered yet, gomem_small_alloc_first()), which
  * nothing follows: the fast path keeps no value live across a call.
  */
 static __always_inline void *gomem_small_alloc(unsigned int sc, gfp_t gfp, unsigned int ctx,
-					       struct gomem_client *cl)
+					       struct gomem_client *cl, bool zeroable)
 {
 	unsigned long id = gomem_client_id(cl);
 	struct mcache_class *cc;
 	struct mcache *c;
 	void *obj;
 
+	if (unlikely(!id))
+		return gomem_small_alloc_first(sc, gfp, ctx, cl);
 	preempt_disable();
 	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
 	cc = &c->cls[sc];
-	if (unlikely(gomem_sample_due(c, gomem_class_to_size[sc]) || !cc->count ||
-		     want_init_on_alloc(gfp) || !id))
-		return gomem_small_alloc_slow(sc, gfp, ctx, cl);
-	obj = gomem_small_pop(c, cc, id);
+	/* Without @zeroable the caller saw no __GFP_ZERO: only init_on_alloc can ask. */
+	if (unlikely(gomem_sample_due_class(c, sc) || !cc->count ||
+		     want_init_on_alloc(zeroable ? gfp : 0)))
+		return gomem_small_alloc_slow(sc, gfp, ctx, id);
+	obj = gomem_small_pop(c, sc, cc, id);
 	kmemleak_alloc(obj, gomem_class_to_size[sc], 1, gfp);
 	return obj;
 }
@@ -307,12 +333,11 @@ static __always_inline unsigned int tiny_align(unsigned int off, size_t size)
 }
 
 /*
- * Take a fresh block for an object of @size, the block of @cl's module;
- * keep the block with more room, when the current one is the same client's.
+ * Take a fresh block for an object of @size, the block of client @id; keep
+ * the block with more room, when the current one is the same client's.
  */
-static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp, struct gomem_client *cl)
+static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp, unsigned long id)
 {
-	unsigned int id = gomem_client_register(cl);
 	struct mcache_class *cc;
 	struct mcache *c;
 	struct mspan *s;
@@ -347,9 +372,7 @@ static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp, struct gomem
 		/* The old block has more room, or a sample is due: this one alone. */
 		atomic_andnot(GOMEM_TINY_HELD, mask);
 	}
-	c->tiny_allocs++;
-	c->tiny_alloc_bytes += size;
-	gomem_client_alloc(c, id, size);
+	gomem_client_tiny_alloc(c, id, size);
 	preempt_enable();
 	/* A sample due has a fresh block of its own: the flag covers it alone. */
 	if (static_branch_unlikely(&gomem_profile_key))
@@ -363,18 +386,17 @@ static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp, struct gomem
  * (or a client's first) takes a fresh block.
  */
 static __always_inline void *gomem_tiny_bump(size_t size, gfp_t gfp, struct mcache *c,
-					     struct gomem_client *cl)
+					     unsigned long id)
 {
 	unsigned int off = tiny_align(c->tiny_offset, size);
-	unsigned long id = gomem_client_id(cl);
 	void *obj;
 
 	if (unlikely(gomem_sample_due(c, size) || c->tiny_client != id))
-		return gomem_tiny_alloc_slow(size, gfp, cl);
+		return gomem_tiny_alloc_slow(size, gfp, id);
 	if (unlikely(!c->tiny || off + size > GOMEM_TINY_SIZE)) {
 		if (!c->tiny || (atomic_read(c->tiny_mask) & GOMEM_TINY_LIVE_MASK) ||
 		    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
-			return gomem_tiny_alloc_slow(size, gfp, cl);
+			return gomem_tiny_alloc_slow(size, gfp, id);
 		/*
 		 * Go's rewind: every object of the full block was freed, so it
 		 * starts over, with a mask of nothing but the cache's hold (a
@@ -392,23 +414,48 @@ static __always_inline void *gomem_tiny_bump(size_t size, gfp_t gfp, struct mcac
 	obj = (void *)(c->tiny + off);
 	atomic_or(BIT(off) | tiny_end_bit(off + size), c->tiny_mask);
 	c->tiny_offset = off + size;
-	c->tiny_allocs++;
-	c->tiny_alloc_bytes += size;
-	gomem_client_alloc(c, id, size);
+	gomem_client_tiny_alloc(c, id, size);
 	preempt_enable();
 	return obj;
 }
 
 /* A tiny object to zero (__GFP_ZERO, init_on_alloc). Preemption disabled. */
 static noinline void *gomem_tiny_alloc_zero(size_t size, gfp_t gfp, struct mcache *c,
-					    struct gomem_client *cl)
+					    unsigned long id)
 {
-	void *obj = gomem_tiny_bump(size, gfp, c, cl);
+	void *obj = gomem_tiny_bump(size, gfp, c, id);
 
 	if (obj)
 		memset(obj, 0, size);
 	kmemleak_alloc(obj, size, 1, gfp);
 	return obj;
+}
+
+/* A tiny object for client @id from the cache of context @ctx. */
+static __always_inline void *gomem_tiny_alloc_id(size_t size, gfp_t gfp, unsigned int ctx,
+						 unsigned long id)
+{
+	struct mcache *c;
+	void *obj;
+
+	preempt_disable();
+	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
+	if (unlikely(want_init_on_alloc(gfp)))
+		return gomem_tiny_alloc_zero(size, gfp, c, id);
+	obj = gomem_tiny_bump(size, gfp, c, id);
+	kmemleak_alloc(obj, size, 1, gfp);
+	return obj;
+}
+
+/*
+ * A client's first tiny allocation: registered before preemption is
+ * disabled (see gomem_client_register()). Apart, so that the entry below
+ * keeps nothing live across a call.
+ */
+static noinline void *gomem_tiny_alloc_first(size_t size, gfp_t gfp, unsigned int ctx,
+					     struct gomem_client *cl)
+{
+	return gomem_tiny_alloc_id(size, gfp, ctx, gomem_client_register(cl, gfp));
 }
 
 /*
@@ -419,16 +466,11 @@ static noinline void *gomem_tiny_alloc_zero(size_t size, gfp_t gfp, struct mcach
 static noinline void *gomem_tiny_alloc(size_t size, gfp_t gfp, unsigned int ctx,
 				       struct gomem_client *cl)
 {
-	struct mcache *c;
-	void *obj;
+	unsigned long id = gomem_client_id(cl);
 
-	preempt_disable();
-	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
-	if (unlikely(want_init_on_alloc(gfp)))
-		return gomem_tiny_alloc_zero(size, gfp, c, cl);
-	obj = gomem_tiny_bump(size, gfp, c, cl);
-	kmemleak_alloc(obj, size, 1, gfp);
-	return obj;
+	if (unlikely(!id))
+		return gomem_tiny_alloc_first(size, gfp, ctx, cl);
+	return gomem_tiny_alloc_id(size, gfp, ctx, id);
 }
 
 /*
@@ -501,9 +543,7 @@ static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned lo
 		return;
 	}
 	c = gomem_mcache_current();
-	c->tiny_frees++;
-	c->tiny_free_bytes += size;
-	gomem_client_free(c, id & ~GOMEM_LIVE_SAMPLED, size);
+	gomem_client_tiny_free(c, id & ~GOMEM_LIVE_SAMPLED, size);
 	if (!(old & ~BIT(o) & (GOMEM_TINY_LIVE_MASK | GOMEM_TINY_HELD)))
 		gomem_tiny_release(c, s, (unsigned long)p - o);
 	preempt_enable();
@@ -514,7 +554,7 @@ static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned lo
 /* A large object of whole gomem pages from the mheap (the debug mode's too). */
 static noinline void *gomem_large_get(size_t size, gfp_t gfp, struct gomem_client *cl)
 {
-	unsigned int id = gomem_client_register(cl);
+	unsigned int id = gomem_client_register(cl, gfp);
 	unsigned long npages;
 	struct mcache *c;
 	struct mspan *s;
@@ -527,9 +567,7 @@ static noinline void *gomem_large_get(size_t size, gfp_t gfp, struct gomem_clien
 		return NULL;
 	s->client = id;
 	c = gomem_mcache_get();
-	c->cls[0].mallocs++;
-	c->large_alloc_bytes += npages << GOMEM_PAGE_SHIFT;
-	gomem_client_alloc(c, id, npages << GOMEM_PAGE_SHIFT);
+	gomem_client_large_alloc(c, id, npages << GOMEM_PAGE_SHIFT);
 	preempt_enable();
 	return (void *)s->base;
 }
@@ -575,9 +613,7 @@ static void gomem_large_free(struct mspan *s, const void *p, unsigned long calle
 	}
 	bytes = (size_t)s->npages << GOMEM_PAGE_SHIFT;
 	c = gomem_mcache_current();
-	c->cls[0].frees++;
-	c->large_free_bytes += bytes;
-	gomem_client_free(c, s->client & ~GOMEM_LIVE_SAMPLED, bytes);
+	gomem_client_large_free(c, s->client & ~GOMEM_LIVE_SAMPLED, bytes);
 	preempt_enable();
 	if (unlikely(s->client & GOMEM_LIVE_SAMPLED))
 		gomem_profile_free(p);
@@ -643,8 +679,7 @@ static __always_inline void gomem_cache_push(struct mspan *s, const void *ptr, u
 	cc = &c->cls[sc];
 	if (unlikely(cc->count == cc->cap))
 		gomem_mcache_flush(c, sc, cc->batch);
-	cc->frees++;
-	gomem_client_free(c, id, s->elemsize);
+	gomem_client_free(c, id, sc);
 	e = &cc->objs[cc->count++];
 	e->obj = (void *)ptr;
 	e->span = s;
@@ -709,7 +744,7 @@ static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long ca
 	if (full <= GOMEM_MAX_SMALL_SIZE) {
 		unsigned int sc = gomem_size_to_class(full);
 
-		unsigned int id = gomem_client_register(cl);
+		unsigned int id = gomem_client_register(cl, gfp);
 
 		preempt_disable();
 		obj = gomem_small_get(sc, gfp, gomem_ctx_of(preempt_count()), id);
@@ -729,26 +764,46 @@ static noinline void *gomem_alloc_debug(size_t size, gfp_t gfp, unsigned long ca
 	return obj;
 }
 
-/*
- * gomem_alloc() in context @ctx (not NMI), past the debug-mode test. Size 0
- * gives @zero: &gomem_zerobase, or ZERO_SIZE_PTR for the kmalloc()-compatible
- * entry points.
- */
-static __always_inline void *gomem_alloc_in(size_t size, gfp_t gfp, unsigned int ctx, void *zero,
-					    struct gomem_client *cl)
+/* gomem_alloc_in() past its test of the flags (@zeroable: __GFP_ZERO may be in @gfp): by size. */
+static __always_inline void *gomem_alloc_sized(size_t size, gfp_t gfp, unsigned int ctx,
+					       void *zero, struct gomem_client *cl, bool zeroable)
 {
-	if (unlikely(gfp & GOMEM_GFP_REFUSED))
-		return NULL;
 	might_alloc(gfp);
 	/* 1 to 32 KiB in one test: size 0 wraps around. */
 	if (likely(size - 1 < GOMEM_MAX_SMALL_SIZE)) {
 		if (size < GOMEM_TINY_SIZE && gomem_tiny_enabled)
 			return gomem_tiny_alloc(size, gfp, ctx, cl);
-		return gomem_small_alloc(gomem_size_to_class(size), gfp, ctx, cl);
+		return gomem_small_alloc(gomem_size_to_class(size), gfp, ctx, cl, zeroable);
 	}
 	if (unlikely(!size))
 		return zero;
 	return gomem_large_alloc(size, gfp, cl);
+}
+
+/*
+ * gomem_alloc_in() for flags its one test sent here: a zone gomem refuses
+ * (NULL), or __GFP_ZERO (the object is zeroed on the slow half of its path).
+ */
+static noinline void *gomem_alloc_flagged(size_t size, gfp_t gfp, unsigned int ctx, void *zero,
+					  struct gomem_client *cl)
+{
+	if (gfp & GOMEM_GFP_REFUSED)
+		return NULL;
+	return gomem_alloc_sized(size, gfp, ctx, zero, cl, true);
+}
+
+/*
+ * gomem_alloc() in context @ctx (not NMI), past the debug-mode test. Size 0
+ * gives @zero: &gomem_zerobase, or ZERO_SIZE_PTR for the kmalloc()-compatible
+ * entry points. One test of the flags sends refused zones and __GFP_ZERO
+ * out of the fast paths.
+ */
+static __always_inline void *gomem_alloc_in(size_t size, gfp_t gfp, unsigned int ctx, void *zero,
+					    struct gomem_client *cl)
+{
+	if (unlikely(gfp & (GOMEM_GFP_REFUSED | __GFP_ZERO)))
+		return gomem_alloc_flagged(size, gfp, ctx, zero, cl);
+	return gomem_alloc_sized(size, gfp, ctx, zero, cl, false);
 }
 
 /* gomem_alloc() outside task context: an interrupt's cache, or NMI's refusal. */
@@ -1053,8 +1108,8 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 					  unsigned int ctx, bool forward)
 {
 	struct mcache_class *cc;
+	unsigned int idx, n, sc;
 	struct gomem_cobj *e;
-	unsigned int idx, n;
 	struct mcache *c;
 	unsigned long id;
 	struct mspan *s;
@@ -1085,7 +1140,8 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 		return;
 	}
 	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
-	cc = &c->cls[s->spanclass];
+	sc = s->spanclass;
+	cc = &c->cls[sc];
 	n = cc->count;
 	if (unlikely(n == cc->cap)) {
 		gomem_free_finish(s, ptr, ctx, id);
@@ -1095,8 +1151,7 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 	e = cc->objs + n;
 	e->obj = (void *)ptr;
 	e->span = s;
-	cc->frees++;
-	gomem_client_free(c, id, s->elemsize);
+	gomem_client_free(c, id, sc);
 	preempt_enable();
 }
 
@@ -1224,9 +1279,7 @@ static size_t gomem_bulk_pop(unsigned int sc, gfp_t gfp, unsigned int ctx, size_
 			gomem_live_set(s, gomem_obj_index(s, (unsigned long)e->obj), id);
 		}
 		cc->count -= k;
-		cc->mallocs += k;
-		c->client.mallocs[id] += k;
-		c->client.alloc_bytes[id] += (u64)k * gomem_class_to_size[sc];
+		c->client[id]->mallocs[sc] += k;
 		i += k;
 		if (i == n)
 			break;
@@ -1261,7 +1314,7 @@ static size_t gomem_bulk_pop(unsigned int sc, gfp_t gfp, unsigned int ctx, size_
 int __gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs, struct gomem_client *cl)
 {
 	unsigned long caller = _RET_IP_;
-	unsigned int pc = preempt_count(), sc;
+	unsigned int pc = preempt_count(), sc, id;
 	size_t i;
 
 	if (unlikely(!n || n > INT_MAX))
@@ -1279,8 +1332,9 @@ int __gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs, struct gom
 	}
 	might_alloc(gfp);
 	sc = gomem_size_to_class(size);
+	id = gomem_client_register(cl, gfp);
 	preempt_disable();
-	i = gomem_bulk_pop(sc, gfp, gomem_ctx_of(pc), n, ptrs, gomem_client_register(cl));
+	i = gomem_bulk_pop(sc, gfp, gomem_ctx_of(pc), n, ptrs, id);
 	if (unlikely(i < n)) {
 		gomem_free_bulk(i, ptrs);
 		return 0;

@@ -296,6 +296,7 @@ static bool mcache_cpu_empty(unsigned int cpu)
 static u64 mcache_cpu_ops(unsigned int cpu)
 {
 	struct gomem_pcpu *pc = per_cpu_ptr(&gomem_pcpu, cpu);
+	struct gomem_client_count *k;
 	unsigned int ctx, sc;
 	u64 ops = 0;
 
@@ -303,10 +304,10 @@ static u64 mcache_cpu_ops(unsigned int cpu)
 		struct mcache *c = pc->ctx[ctx];
 
 		/* Racy: the owner counts on meanwhile; any change says "busy". */
-		ops += data_race(c->tiny_allocs) + data_race(c->tiny_frees);
-		for (sc = 0; sc < GOMEM_NUM_SPANCLASSES; sc++)
-			/* The same racy read, of each class's counters. */
-			ops += data_race(c->cls[sc].mallocs) + data_race(c->cls[sc].frees);
+		for_each_client_count(c, k)
+			for (sc = 0; sc < GOMEM_NUM_SPANCLASSES; sc++)
+				ops += gomem_racy_read(&k->mallocs[sc]) +
+				       gomem_racy_read(&k->frees[sc]);
 	}
 	return ops;
 }

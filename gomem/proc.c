@@ -20,37 +20,43 @@
 #include "internal.h"
 
 /*
- * Sum the counters and cached objects of every cache of every possible CPU.
- * The free counters are read in a first pass and the allocation counters in a
- * second: an object whose free is counted was allocated before, so its
- * allocation is counted too, and no live figure ever goes below zero.
+ * Sum every client's counters (struct gomem_client_count) and the cached
+ * objects of every cache of every possible CPU. The free counters are read
+ * in a first pass and the allocation counters in a second: an object whose
+ * free is counted was allocated before, so its allocation is counted too,
+ * and no live figure ever goes below zero.
  */
 static void sum_caches(struct gomem_memstats *ms, u64 *tiny_ab, u64 *tiny_fb, u64 *lab,
 		       u64 *lfb)
 {
+	struct gomem_client_count *k;
 	unsigned int sc;
 	struct mcache *c;
 
 	for_each_mcache(c) {
-		for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
-			ms->by_size[sc].frees += gomem_racy_read(&c->cls[sc].frees);
+		for_each_client_count(c, k) {
+			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
+				ms->by_size[sc].frees += gomem_racy_read(&k->frees[sc]);
+			ms->tiny_frees += gomem_racy_read(&k->frees[GOMEM_TINY_SPANCLASS]);
+			*tiny_fb += gomem_racy_read(&k->tiny_free_bytes);
+			*lfb += gomem_racy_read(&k->large_free_bytes);
+		}
 		for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
 			/* A racy read of a u16 its CPU writes whole. */
 			unsigned int n = data_race(c->cls[sc].count);
 
 			ms->cached_free_bytes += (u64)n * gomem_spanclass_size(sc);
 		}
-		ms->tiny_frees += gomem_racy_read(&c->tiny_frees);
-		*tiny_fb += gomem_racy_read(&c->tiny_free_bytes);
-		*lfb += gomem_racy_read(&c->large_free_bytes);
 	}
 	smp_rmb();	/* the frees above before the allocations below */
 	for_each_mcache(c) {
-		for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
-			ms->by_size[sc].mallocs += gomem_racy_read(&c->cls[sc].mallocs);
-		ms->tiny_allocs += gomem_racy_read(&c->tiny_allocs);
-		*tiny_ab += gomem_racy_read(&c->tiny_alloc_bytes);
-		*lab += gomem_racy_read(&c->large_alloc_bytes);
+		for_each_client_count(c, k) {
+			for (sc = 0; sc < GOMEM_NUM_SIZE_CLASSES; sc++)
+				ms->by_size[sc].mallocs += gomem_racy_read(&k->mallocs[sc]);
+			ms->tiny_allocs += gomem_racy_read(&k->mallocs[GOMEM_TINY_SPANCLASS]);
+			*tiny_ab += gomem_racy_read(&k->tiny_alloc_bytes);
+			*lab += gomem_racy_read(&k->large_alloc_bytes);
+		}
 	}
 }
 
@@ -118,8 +124,8 @@ void gomem_read_memstats(struct gomem_memstats *ms)
 		ms->mspan_inuse += READ_ONCE(gomem_pools[i].inuse) * gomem_pools[i].size;
 		ms->mspan_sys += READ_ONCE(gomem_pools[i].sys);
 	}
-	ms->mcache_inuse = gomem_mcache_bytes();
-	ms->mcache_sys = gomem_mcache_bytes();
+	ms->mcache_inuse = gomem_mcache_bytes() + gomem_clients_bytes();
+	ms->mcache_sys = ms->mcache_inuse;
 	ms->other_sys = gomem_heap_map_bytes() + READ_ONCE(gomem_pools[GOMEM_POOL_ARENA].sys) +
 			READ_ONCE(gomem_pools[GOMEM_POOL_TINYMASK].sys) + gomem_central_bytes();
 	ms->sys = ms->heap_sys - ms->heap_released + ms->mspan_sys + ms->mcache_sys + ms->other_sys;

@@ -44,45 +44,6 @@ static void gt_my_stats(struct kunit *test, struct gomem_client_stats *st)
 }
 
 /*
- * Read the client table: how many rows it has, and into @out (when not
- * NULL) the last row named @name, loaded or not; *@found says if there was.
- */
-static unsigned int gt_read_rows(const char *name, struct gomem_client_stats *out,
-				 bool *found)
-{
-	struct gomem_client_stats *st;
-	unsigned int i, n;
-
-	if (found)
-		*found = false;
-	st = kcalloc(GOMEM_MAX_CLIENTS, sizeof(*st), GFP_KERNEL);
-	if (!st)
-		return 0;
-	n = gomem_clients_read(st, GOMEM_MAX_CLIENTS);
-	for (i = 0; name && i < n; i++)
-		if (!strcmp(st[i].name, name)) {
-			*out = st[i];
-			*found = true;
-		}
-	kfree(st);
-	return n;
-}
-
-/* The row named @name, loaded or not: false if there is none. */
-static bool gt_find_row(const char *name, struct gomem_client_stats *out)
-{
-	bool found;
-
-	gt_read_rows(name, out, &found);
-	return found;
-}
-
-static unsigned int gt_rows(void)
-{
-	return gt_read_rows(NULL, NULL, NULL);
-}
-
-/*
  * A known workload counts exactly for this module: objects and bytes (each
  * at the usable size the statistics use) when allocated, and back to where
  * they were when freed, total_alloc kept.
@@ -227,6 +188,58 @@ static void gt_client_unloaded(struct kunit *test)
 }
 
 /*
+ * A row given back keeps its counts in the global figures (nothing is
+ * zeroed: the global counters are the rows' sums), and the next module to
+ * take the id counts from zero.
+ */
+static void gt_client_reused(struct kunit *test)
+{
+	static struct module mod_c = { .name = "gt_client_c" }, mod_d = { .name = "gt_client_d" };
+	struct gomem_client c1 = { .mod = &mod_c }, d1 = { .mod = &mod_d };
+	struct gomem_memstats *ms0, *ms1;
+	size_t b100, b64k, b200;
+	struct gomem_client_stats st;
+	unsigned int id, sc;
+	void *p;
+
+	gt_counted_as(100, false, &b100, &sc);	/* at the usable size the statistics use */
+	gt_counted_as(SZ_64K, false, &b64k, &sc);
+	gt_counted_as(200, false, &b200, &sc);
+	ms0 = kunit_kzalloc(test, sizeof(*ms0), GFP_KERNEL);
+	ms1 = kunit_kzalloc(test, sizeof(*ms1), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, ms0);
+	KUNIT_ASSERT_NOT_NULL(test, ms1);
+	gomem_read_memstats(ms0);
+	p = __gomem_alloc(100, GFP_KERNEL, &c1);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_free(p);
+	p = __gomem_alloc(SZ_64K, GFP_KERNEL, &c1);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	gomem_free(p);
+	id = READ_ONCE(c1.id);
+	gomem_client_gone(&mod_c);	/* nothing live: the row goes at once */
+	KUNIT_EXPECT_FALSE(test, gt_find_row("gt_client_c", &st));
+
+	p = __gomem_alloc(200, GFP_KERNEL, &d1);
+	KUNIT_ASSERT_NOT_NULL(test, p);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(d1.id), id);	/* the first free row */
+	KUNIT_ASSERT_EQ(test, gomem_read_module_stats(&mod_d, &st), 0);
+	KUNIT_EXPECT_EQ(test, st.mallocs, 1);
+	KUNIT_EXPECT_EQ(test, st.frees, 0);
+	KUNIT_EXPECT_EQ(test, st.live_objects, 1);
+	KUNIT_EXPECT_EQ(test, st.live_bytes, b200);
+	KUNIT_EXPECT_EQ(test, st.total_alloc, b200);
+	gomem_free(p);
+	gomem_read_memstats(ms1);
+	/* Only this case allocates meanwhile (frees deferred by other suites may land). */
+	KUNIT_EXPECT_EQ(test, ms1->mallocs - ms0->mallocs, 3);
+	KUNIT_EXPECT_EQ(test, ms1->total_alloc - ms0->total_alloc, b100 + b64k + b200);
+	KUNIT_EXPECT_EQ(test, ms1->large_mallocs - ms0->large_mallocs, 1);
+	gomem_client_gone(&mod_d);
+	KUNIT_EXPECT_FALSE(test, gt_find_row("gt_client_d", &st));
+}
+
+/*
  * More modules than rows: those past the room count in "(other)", which
  * gomem_read_module_stats() does not give; their rows go with them.
  */
@@ -275,6 +288,7 @@ static struct kunit_case gomem_clients_cases[] = {
 	KUNIT_CASE(gt_client_exact),
 	KUNIT_CASE(gt_client_foreign_free),
 	KUNIT_CASE(gt_client_unloaded),
+	KUNIT_CASE(gt_client_reused),
 	KUNIT_CASE(gt_client_overflow),
 	{}
 };

@@ -467,6 +467,45 @@ void gt_kernel_kfree(const void *p)
 	asm volatile("");
 }
 
+/*
+ * Read the client table: how many rows it has, and into @out (when not
+ * NULL) the last row named @name, loaded or not; *@found says if there was.
+ */
+unsigned int gt_read_rows(const char *name, struct gomem_client_stats *out, bool *found)
+{
+	struct gomem_client_stats *st;
+	unsigned int i, n;
+
+	if (found)
+		*found = false;
+	st = kcalloc(GOMEM_MAX_CLIENTS, sizeof(*st), GFP_KERNEL);
+	if (!st)
+		return 0;
+	n = gomem_clients_read(st, GOMEM_MAX_CLIENTS);
+	for (i = 0; name && i < n; i++)
+		if (!strcmp(st[i].name, name)) {
+			*out = st[i];
+			*found = true;
+		}
+	kfree(st);
+	return n;
+}
+
+/* The row named @name, loaded or not: false if there is none. */
+bool gt_find_row(const char *name, struct gomem_client_stats *out)
+{
+	bool found;
+
+	gt_read_rows(name, out, &found);
+	return found;
+}
+
+/* How many rows the client table has. */
+unsigned int gt_rows(void)
+{
+	return gt_read_rows(NULL, NULL, NULL);
+}
+
 MODULE_IMPORT_NS(GOMEM_INTERNAL);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("KUnit suites for gomem, Go's runtime memory allocator for modules");

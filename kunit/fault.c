@@ -957,6 +957,55 @@ static void gomem_test_fault_rcu_no_batch(struct kunit *test)
 	gt_assert_empty_heap(test);
 }
 
+/*
+ * A client's first allocation when no page can be had for its counters:
+ * the object is served (from the cache) and counted in "(other)", the
+ * client stays unregistered; its next allocation, with pages, registers it
+ * and counts there. Both frees count where their objects were counted.
+ */
+static void gomem_test_fault_client_counters(struct kunit *test)
+{
+	static struct module mod = { .name = "gt_fault_client" };
+	struct gomem_client_stats other0 = {}, other1, st;
+	struct gomem_client cl = { .mod = &mod };
+	void *a, *b;
+
+	gt_find_row("(other)", &other0);
+	migrate_disable();
+	/* An object in this CPU's cache: the allocation itself needs no page. */
+	gomem_free(gomem_alloc(64, GFP_KERNEL));
+	gt_fail_pages(true);
+	a = __gomem_alloc(64, GFP_KERNEL, &cl);
+	gt_fail_pages(false);
+	migrate_enable();
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(cl.id), 0);
+	KUNIT_EXPECT_EQ(test, gomem_read_module_stats(&mod, &st), -ENOENT);
+	KUNIT_ASSERT_TRUE(test, gt_find_row("(other)", &other1));
+	KUNIT_EXPECT_EQ(test, other1.mallocs - other0.mallocs, 1);
+	KUNIT_EXPECT_EQ(test, other1.live_bytes - other0.live_bytes, 64);
+
+	b = __gomem_alloc(64, GFP_KERNEL, &cl);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	KUNIT_EXPECT_NE(test, READ_ONCE(cl.id), 0);
+	KUNIT_EXPECT_NE(test, READ_ONCE(cl.id), GOMEM_CLIENT_OTHER);
+	KUNIT_ASSERT_EQ(test, gomem_read_module_stats(&mod, &st), 0);
+	KUNIT_EXPECT_EQ(test, st.mallocs, 1);
+	KUNIT_EXPECT_EQ(test, st.live_objects, 1);
+	KUNIT_EXPECT_EQ(test, st.live_bytes, 64);
+
+	gomem_free(a);
+	gomem_free(b);
+	KUNIT_ASSERT_EQ(test, gomem_read_module_stats(&mod, &st), 0);
+	KUNIT_EXPECT_EQ(test, st.frees, 1);
+	KUNIT_EXPECT_EQ(test, st.live_objects, 0);
+	KUNIT_ASSERT_TRUE(test, gt_find_row("(other)", &other1));
+	KUNIT_EXPECT_EQ(test, other1.frees - other0.frees, 1);
+	KUNIT_EXPECT_EQ(test, other1.live_objects, other0.live_objects);
+	gomem_client_gone(&mod);
+	KUNIT_EXPECT_FALSE(test, gt_find_row("gt_fault_client", &st));
+}
+
 static struct kunit_case gomem_fault_cases[] = {
 	KUNIT_CASE(gomem_test_fault_empty_heap),
 	KUNIT_CASE(gomem_test_fault_recovery),
@@ -968,6 +1017,7 @@ static struct kunit_case gomem_fault_cases[] = {
 	KUNIT_CASE(gomem_test_fault_realloc),
 	KUNIT_CASE(gomem_test_fault_bulk),
 	KUNIT_CASE(gomem_test_fault_rcu_no_batch),
+	KUNIT_CASE(gomem_test_fault_client_counters),
 	{}
 };
 

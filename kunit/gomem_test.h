@@ -242,6 +242,11 @@ void gt_drain_all_but(unsigned int skip);
  */
 void gt_hold_scavenger(struct kunit *test);
 
+/* The client table (gomem_clients_read()): its rows, and the one named @name. */
+unsigned int gt_read_rows(const char *name, struct gomem_client_stats *out, bool *found);
+bool gt_find_row(const char *name, struct gomem_client_stats *out);
+unsigned int gt_rows(void);
+
 /* Return every idle arena after draining all CPUs; the heap bytes left. */
 unsigned long gt_quiesce_heap(void);
 

@@ -39,6 +39,7 @@
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/prandom.h>
 #include <linux/random.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -130,19 +131,58 @@ static u64 log2_q16(u64 x)
 /* ln 2 in 16.16 fixed point. */
 #define LN2_Q16		45426
 
+/*
+ * The draws' generator, per CPU and context, as Go's per-M cheaprand: a
+ * lockless LFSR (prandom_u32_state()) a draw may use with preemption
+ * disabled in any context, where get_random_u32() takes a lock that
+ * sleeps on PREEMPT_RT. Fixed seeds until the first rate is set
+ * (profile_rnd_seed()); each context of a CPU has its own state, so an
+ * interrupt never finds one half updated.
+ */
+struct profile_rnd {
+	struct rnd_state s[GOMEM_NR_CTX];
+};
+
+#define PROFILE_RND_FIXED { .s1 = 0x6a09e667, .s2 = 0xbb67ae85, .s3 = 0x3c6ef372, .s4 = 0xa54ff53a }
+
+static DEFINE_PER_CPU(struct profile_rnd, profile_rnd) = {
+	.s = { [0 ... GOMEM_NR_CTX - 1] = PROFILE_RND_FIXED },
+};
+
+/* Seed every generator from the kernel's entropy, once. Context: process, rate_mutex held. */
+static void profile_rnd_seed(void)
+{
+	static bool seeded;
+	unsigned int cpu, ctx;
+
+	if (seeded)
+		return;
+	for_each_possible_cpu(cpu)
+		for (ctx = 0; ctx < GOMEM_NR_CTX; ctx++)
+			prandom_seed_state(&per_cpu_ptr(&profile_rnd, cpu)->s[ctx],
+					   get_random_u64());
+	seeded = true;
+}
+
 /**
  * gomem_profile_draw() - bytes to the next sample: an exponential draw of mean @rate
  * @rate: the sampling rate, bytes (1: every allocation)
  *
- * -ln(U) * @rate for U uniform in (0, 1], as Go's fastexprand().
+ * -ln(U) * @rate for U uniform in (0, 1], as Go's fastexprand(), U from
+ * this CPU's and context's generator (struct profile_rnd).
  *
- * Context: any context but NMI.
+ * Context: any context but NMI, preemption disabled or not.
  * Return: the count to start from.
  */
 s64 gomem_profile_draw(unsigned long rate)
 {
-	u64 u = (u64)get_random_u32() + 1;		/* U * 2^32, in [1, 2^32] */
-	u64 neg_ln;
+	struct rnd_state *st;
+	u64 neg_ln, u;
+
+	preempt_disable();
+	st = &this_cpu_ptr(&profile_rnd)->s[gomem_ctx_of(preempt_count())];
+	u = (u64)prandom_u32_state(st) + 1;	/* U * 2^32, in [1, 2^32] */
+	preempt_enable();
 
 	if (rate <= 1)
 		return 0;
@@ -332,6 +372,8 @@ int gomem_profile_set_rate(unsigned long rate)
 			goto out;
 	}
 	old = gomem_prof.rate;
+	if (rate)
+		profile_rnd_seed();	/* before the draws below, and before any sample */
 	WRITE_ONCE(gomem_prof.rate, rate);
 	/*
 	 * Each cache starts from a draw of its own. A racy write of another

@@ -267,7 +267,7 @@ struct mcache {
 	atomic_t *tiny_mask;		/* its mask */
 	struct mspan *tiny_span;	/* its span */
 	unsigned int tiny_offset;	/* next free byte in the block */
-	u8 tiny_client;			/* the client of the current tiny block */
+	u8 tiny_client;			/* the client of the current tiny block, 0 if none */
 	s64 next_sample;		/* bytes to the next profile sample (profile.c) */
 	/* Each client's counters in this context, NULL until it registers (client.c). */
 	struct gomem_client_count *client[GOMEM_MAX_CLIENTS];

@@ -303,33 +303,39 @@ static noinline void gomem_free_report(enum gomem_error err, const void *p, stru
 
 /* === Tiny objects === */
 
-/* The mask bit recording that an object ends at @end (none at the block's end). */
-static __always_inline unsigned int tiny_end_bit(unsigned int end)
+/*
+ * The mask bits of an object of @size at @off: its start, and its end,
+ * none at the block's end, where the 64-bit bit falls off the 32-bit mask
+ * (no branch).
+ */
+static __always_inline unsigned int tiny_bits(unsigned int off, size_t size)
 {
-	return end < GOMEM_TINY_SIZE ? BIT(16 + end) : 0;
+	return (u32)((1 | BIT_ULL(16 + size)) << off);
 }
 
-/* Size of the tiny object at @off, from its block's mask. */
-static unsigned int tiny_size(unsigned int mask, unsigned int off)
+/*
+ * Size of the tiny object at @off, from its block's mask: the distance to
+ * the first end bit above it, the block's end standing in as bit 32.
+ */
+static __always_inline unsigned int tiny_size(unsigned int mask, unsigned int off)
 {
-	unsigned int ends;
-
-	if (off == GOMEM_TINY_SIZE - 1)	/* a shift by 32 would be undefined */
-		return 1;
-	ends = mask >> (16 + off + 1);
-	return ends ? __ffs(ends) + 1 : GOMEM_TINY_SIZE - off;
+	return __ffs64(((u64)mask | BIT_ULL(32)) >> (16 + off + 1)) + 1;
 }
 
-/* Go's alignment for a tiny object of @size bytes. */
+/*
+ * Go's alignment for a tiny object of @size bytes, less one: 7, 3 or 1 for
+ * a size that 8, 4 or 2 divides, else 0 (a load, no branch).
+ */
+static const u8 tiny_align_mask[GOMEM_TINY_SIZE] = {
+	[1] = 0, [2] = 1, [3] = 0, [4] = 3, [5] = 0, [6] = 1, [7] = 0,
+	[8] = 7, [9] = 0, [10] = 1, [11] = 0, [12] = 3, [13] = 0, [14] = 1, [15] = 0,
+};
+
 static __always_inline unsigned int tiny_align(unsigned int off, size_t size)
 {
-	if (!(size & 7))
-		return ALIGN(off, 8);
-	if (!(size & 3))
-		return ALIGN(off, 4);
-	if (!(size & 1))
-		return ALIGN(off, 2);
-	return off;
+	unsigned int mask = tiny_align_mask[size];
+
+	return (off + mask) & ~mask;
 }
 
 /*
@@ -355,7 +361,7 @@ static noinline void *gomem_tiny_alloc_slow(size_t size, gfp_t gfp, unsigned lon
 	s = cc->objs[cc->count].span;
 	mask = &s->tiny_masks[(block - s->base) / GOMEM_TINY_SIZE];
 	WRITE_ONCE(s->live[(block - s->base) / GOMEM_TINY_SIZE], id);
-	atomic_set(mask, GOMEM_TINY_HELD | BIT(0) | tiny_end_bit(size));
+	atomic_set(mask, GOMEM_TINY_HELD | tiny_bits(0, size));
 	/*
 	 * A sample due keeps its block to itself: as the cache's block, every
 	 * later object's free would look for a record there.
@@ -391,28 +397,31 @@ static __always_inline void *gomem_tiny_bump(size_t size, gfp_t gfp, struct mcac
 	unsigned int off = tiny_align(c->tiny_offset, size);
 	void *obj;
 
+	/* With no current block the client is 0, never an @id here. */
 	if (unlikely(gomem_sample_due(c, size) || c->tiny_client != id))
 		return gomem_tiny_alloc_slow(size, gfp, id);
-	if (unlikely(!c->tiny || off + size > GOMEM_TINY_SIZE)) {
-		if (!c->tiny || (atomic_read(c->tiny_mask) & GOMEM_TINY_LIVE_MASK) ||
+	if (unlikely(off + size > GOMEM_TINY_SIZE)) {
+		if ((atomic_read(c->tiny_mask) & GOMEM_TINY_LIVE_MASK) ||
 		    IS_ENABLED(CONFIG_DEBUG_KMEMLEAK))
 			return gomem_tiny_alloc_slow(size, gfp, id);
 		/*
-		 * Go's rewind: every object of the full block was freed, so it
-		 * starts over, with a mask of nothing but the cache's hold (a
-		 * free that raced in found its bit clear; no free releases a
-		 * held block). Wiped first under init_on_free, as a release is.
-		 * Not with kmemleak: another CPU's free clears its object's bit
+		 * The rewind: every object of the full block was freed, so it
+		 * starts over, with a mask of nothing but the cache's hold and
+		 * this object (a free that raced in found its bit clear; no
+		 * free releases a held block): a plain store, no locked op.
+		 * Wiped first under init_on_free, as a release is. Not with
+		 * kmemleak: another CPU's free clears its object's bit
 		 * before it drops the object's kmemleak record, and a new
 		 * object there would overlap that record.
 		 */
 		if (want_init_on_free())
 			memset((void *)c->tiny, 0, GOMEM_TINY_SIZE);
-		atomic_set(c->tiny_mask, GOMEM_TINY_HELD);
 		off = 0;
+		atomic_set(c->tiny_mask, GOMEM_TINY_HELD | tiny_bits(0, size));
+	} else {
+		atomic_or(tiny_bits(off, size), c->tiny_mask);
 	}
 	obj = (void *)(c->tiny + off);
-	atomic_or(BIT(off) | tiny_end_bit(off + size), c->tiny_mask);
 	c->tiny_offset = off + size;
 	gomem_client_tiny_alloc(c, id, size);
 	preempt_enable();
@@ -431,16 +440,20 @@ static noinline void *gomem_tiny_alloc_zero(size_t size, gfp_t gfp, struct mcach
 	return obj;
 }
 
-/* A tiny object for client @id from the cache of context @ctx. */
+/*
+ * A tiny object for client @id from the cache of context @ctx; without
+ * @zeroable the caller saw no __GFP_ZERO in @gfp: only init_on_alloc can
+ * ask for zeroes.
+ */
 static __always_inline void *gomem_tiny_alloc_id(size_t size, gfp_t gfp, unsigned int ctx,
-						 unsigned long id)
+						 unsigned long id, bool zeroable)
 {
 	struct mcache *c;
 	void *obj;
 
 	preempt_disable();
 	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
-	if (unlikely(want_init_on_alloc(gfp)))
+	if (unlikely(want_init_on_alloc(zeroable ? gfp : 0)))
 		return gomem_tiny_alloc_zero(size, gfp, c, id);
 	obj = gomem_tiny_bump(size, gfp, c, id);
 	kmemleak_alloc(obj, size, 1, gfp);
@@ -449,79 +462,169 @@ static __always_inline void *gomem_tiny_alloc_id(size_t size, gfp_t gfp, unsigne
 
 /*
  * A client's first tiny allocation: registered before preemption is
- * disabled (see gomem_client_register()). Apart, so that the entry below
- * keeps nothing live across a call.
+ * disabled (see gomem_client_register()). Apart, so that the entries below
+ * keep nothing live across a call.
  */
 static noinline void *gomem_tiny_alloc_first(size_t size, gfp_t gfp, unsigned int ctx,
-					     struct gomem_client *cl)
+					     struct gomem_client *cl, bool zeroable)
 {
-	return gomem_tiny_alloc_id(size, gfp, ctx, gomem_client_register(cl, gfp));
+	return gomem_tiny_alloc_id(size, gfp, ctx, gomem_client_register(cl, gfp), zeroable);
 }
 
-/*
- * The tiny allocator's entry, from the cache of context @ctx. Out of line:
- * inlined, the registers it needs would cost the small path a save and a
- * restore of two of them on every call.
- */
-static noinline void *gomem_tiny_alloc(size_t size, gfp_t gfp, unsigned int ctx,
-				       struct gomem_client *cl)
+/* The tiny allocator from the cache of context @ctx, @zeroable as for gomem_tiny_alloc_id(). */
+static __always_inline void *gomem_tiny_alloc_in(size_t size, gfp_t gfp, unsigned int ctx,
+						 struct gomem_client *cl, bool zeroable)
 {
 	unsigned long id = gomem_client_id(cl);
 
 	if (unlikely(!id))
-		return gomem_tiny_alloc_first(size, gfp, ctx, cl);
-	return gomem_tiny_alloc_id(size, gfp, ctx, id);
+		return gomem_tiny_alloc_first(size, gfp, ctx, cl, zeroable);
+	return gomem_tiny_alloc_id(size, gfp, ctx, id, zeroable);
 }
 
 /*
- * Check a tiny object: its size, or 0 with *@err set when @p starts no live
- * object. The caller is inside an RCU read-side section (the masks stay).
+ * The tiny allocator's entries, for flags without __GFP_ZERO and for any.
+ * Out of line: inlined, the registers they need would cost the small path
+ * a save and a restore of two of them on every call.
  */
-static unsigned int tiny_check(struct mspan *s, const void *p, atomic_t **maskp,
-			       enum gomem_error *err)
+static noinline void *gomem_tiny_alloc(size_t size, gfp_t gfp, unsigned int ctx,
+				       struct gomem_client *cl)
+{
+	return gomem_tiny_alloc_in(size, gfp, ctx, cl, false);
+}
+
+static noinline void *gomem_tiny_alloc_zeroable(size_t size, gfp_t gfp, unsigned int ctx,
+						struct gomem_client *cl)
+{
+	return gomem_tiny_alloc_in(size, gfp, ctx, cl, true);
+}
+
+/*
+ * What a tiny pointer @p that starts no live object is: past the span's
+ * blocks or inside the live object before it, an interior pointer; else a
+ * double free. @mask: its block's mask (0 past the blocks).
+ */
+static enum gomem_error tiny_error(const struct mspan *s, const void *p, unsigned int mask)
 {
 	unsigned long off = (unsigned long)p - s->base;
-	unsigned int o = off % GOMEM_TINY_SIZE, mask;
+	unsigned int o = off % GOMEM_TINY_SIZE;
+	unsigned int below = mask & (BIT(o) - 1);	/* live objects starting below */
 
-	if (unlikely(off / GOMEM_TINY_SIZE >= s->nelems)) {
-		*err = GOMEM_ERR_INVALID_FREE;
-		return 0;
-	}
-	*maskp = &s->tiny_masks[off / GOMEM_TINY_SIZE];
-	mask = atomic_read(*maskp);
-	if (unlikely(!(mask & BIT(o)))) {
-		unsigned int below = mask & (BIT(o) - 1);	/* live objects starting below */
-
-		/* Inside the live object before it: an interior pointer. */
-		if (below && __fls(below) + tiny_size(mask, __fls(below)) > o)
-			*err = GOMEM_ERR_INVALID_FREE;
-		else
-			*err = GOMEM_ERR_DOUBLE_FREE;
-		return 0;
-	}
-	return tiny_size(mask, o);
+	if (off / GOMEM_TINY_SIZE >= s->nelems ||
+	    (below && __fls(below) + tiny_size(mask, __fls(below)) > o))
+		return GOMEM_ERR_INVALID_FREE;
+	return GOMEM_ERR_DOUBLE_FREE;
 }
 
 /*
- * Free a tiny object. Entered with preemption disabled (the RCU read-side
- * section of gomem_free_at()), returns with it enabled. The claim comes
- * first: only the free that clears the object's bit goes on, so the loser
- * of a racing double free touches nothing. The block is wiped (init_on_free)
- * when it is released, by the free that empties it, or when its cache
- * rewinds it: its freed holes are never handed out before (only a current
- * block is allocated from, past its offset, or from its start once none of
- * its objects is live).
+ * Size of the live tiny object at @p, or 0 with *@err set. The caller is
+ * inside an RCU read-side section (the masks stay).
  */
-static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned long caller)
+static unsigned int tiny_check(const struct mspan *s, const void *p, enum gomem_error *err)
 {
-	unsigned int o = ((unsigned long)p - s->base) % GOMEM_TINY_SIZE, size, old, id;
-	enum gomem_error err;
-	struct mcache *c;
-	atomic_t *mask;
+	unsigned long off = (unsigned long)p - s->base;
+	unsigned int o = off % GOMEM_TINY_SIZE, mask = 0;
 
-	size = tiny_check(s, p, &mask, &err);
-	if (unlikely(!size)) {
-		gomem_free_report(err, p, s, caller);
+	if (off / GOMEM_TINY_SIZE < s->nelems) {
+		mask = atomic_read(&s->tiny_masks[off / GOMEM_TINY_SIZE]);
+		if (mask & BIT(o))
+			return tiny_size(mask, o);
+	}
+	*err = tiny_error(s, p, mask);
+	return 0;
+}
+
+/* A tiny free that found no live object at @p (@mask: as tiny_error()'s). */
+static noinline void gomem_tiny_free_bad(struct mspan *s, const void *p, unsigned long caller,
+					 unsigned int mask)
+{
+	gomem_free_report(tiny_error(s, p, mask), p, s, caller);
+}
+
+/* A tiny free's release of the block it emptied; then preemption is enabled. */
+static noinline void gomem_tiny_free_release(struct mcache *c, struct mspan *s,
+					     unsigned long block)
+{
+	gomem_tiny_release(c, s, block);
+	preempt_enable();
+}
+
+/*
+ * The end of a tiny free of @p, for client @id (its sampled flag clear),
+ * from the claim, @m the block's mask as last read, @p's bit set in it:
+ * only the free that clears the object's bit goes on (the loser of a
+ * racing double free touches nothing); its size comes from the mask it
+ * claimed from (the ends stay while the object is live); counted in the
+ * cache of context @ctx.
+ * The free that leaves the block with no live object and no cache holding
+ * it releases it. Preemption disabled; enabled on return.
+ */
+static __always_inline void tiny_free_claim(struct mspan *s, const void *p, unsigned long caller,
+					    unsigned int ctx, unsigned int id, unsigned int m)
+{
+	unsigned long off = (unsigned long)p - s->base;
+	atomic_t *mask = &s->tiny_masks[off / GOMEM_TINY_SIZE];
+	unsigned int o = off % GOMEM_TINY_SIZE;
+	struct mcache *c;
+
+	while (!atomic_try_cmpxchg(mask, &m, m & ~BIT(o))) {
+		if (unlikely(!(m & BIT(o)))) {
+			gomem_free_report(GOMEM_ERR_DOUBLE_FREE, p, s, caller);
+			return;
+		}
+	}
+	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
+	gomem_client_tiny_free(c, id, tiny_size(m, o));
+	if (unlikely(!(m & ~BIT(o) & (GOMEM_TINY_LIVE_MASK | GOMEM_TINY_HELD)))) {
+		gomem_tiny_free_release(c, s, (unsigned long)p - o);
+		return;
+	}
+	preempt_enable();
+}
+
+/*
+ * A sampled tiny object's free: its record leaves the profile before the
+ * bit, since once the bit is clear the place may hold a new object.
+ */
+static noinline void gomem_tiny_free_sampled(struct mspan *s, const void *p, unsigned long caller,
+					     unsigned int ctx, unsigned int id)
+{
+	unsigned long off = (unsigned long)p - s->base;
+	unsigned int m;
+
+	gomem_profile_free(p);
+	m = atomic_read(&s->tiny_masks[off / GOMEM_TINY_SIZE]);
+	if (unlikely(!(m & BIT(off % GOMEM_TINY_SIZE)))) {	/* lost to another free of it */
+		gomem_free_report(GOMEM_ERR_DOUBLE_FREE, p, s, caller);
+		return;
+	}
+	tiny_free_claim(s, p, caller, ctx, id & ~GOMEM_LIVE_SAMPLED, m);
+}
+
+/*
+ * Free a tiny object, counted in the cache of context @ctx. Entered with
+ * preemption disabled (the RCU read-side section of gomem_free_at()),
+ * returns with it enabled. The block is wiped (init_on_free) when it is
+ * released, by the free that empties it, or when its cache rewinds it: its
+ * freed holes are never handed out before (only a current block is
+ * allocated from, past its offset, or from its start once none of its
+ * objects is live). Every call out of it is a tail call: it keeps nothing
+ * live across one.
+ */
+static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned long caller,
+				     unsigned int ctx)
+{
+	unsigned long off = (unsigned long)p - s->base;
+	unsigned int o = off % GOMEM_TINY_SIZE, blk = off / GOMEM_TINY_SIZE;
+	unsigned int m, id;
+
+	if (unlikely(blk >= s->nelems)) {
+		gomem_tiny_free_bad(s, p, caller, 0);
+		return;
+	}
+	m = atomic_read(&s->tiny_masks[blk]);
+	if (unlikely(!(m & BIT(o)))) {
+		gomem_tiny_free_bad(s, p, caller, m);
 		return;
 	}
 	/*
@@ -533,20 +636,12 @@ static noinline void gomem_tiny_free(struct mspan *s, const void *p, unsigned lo
 	kmemleak_free(p);
 	gomem_race_window(p);
 	/* The block's client, stable while the object is live. */
-	id = READ_ONCE(s->live[((unsigned long)p - s->base) / GOMEM_TINY_SIZE]);
-	/* Before the bit: once it is clear the place may hold a new object. */
-	if (unlikely(id & GOMEM_LIVE_SAMPLED))
-		gomem_profile_free(p);
-	old = atomic_fetch_andnot(BIT(o), mask);
-	if (unlikely(!(old & BIT(o)))) {	/* lost a race with another free of it */
-		gomem_free_report(GOMEM_ERR_DOUBLE_FREE, p, s, caller);
+	id = READ_ONCE(s->live[blk]);
+	if (unlikely(id & GOMEM_LIVE_SAMPLED)) {
+		gomem_tiny_free_sampled(s, p, caller, ctx, id);
 		return;
 	}
-	c = gomem_mcache_current();
-	gomem_client_tiny_free(c, id & ~GOMEM_LIVE_SAMPLED, size);
-	if (!(old & ~BIT(o) & (GOMEM_TINY_LIVE_MASK | GOMEM_TINY_HELD)))
-		gomem_tiny_release(c, s, (unsigned long)p - o);
-	preempt_enable();
+	tiny_free_claim(s, p, caller, ctx, id, m);
 }
 
 /* === Large objects === */
@@ -772,7 +867,8 @@ static __always_inline void *gomem_alloc_sized(size_t size, gfp_t gfp, unsigned 
 	/* 1 to 32 KiB in one test: size 0 wraps around. */
 	if (likely(size - 1 < GOMEM_MAX_SMALL_SIZE)) {
 		if (size < GOMEM_TINY_SIZE && gomem_tiny_enabled)
-			return gomem_tiny_alloc(size, gfp, ctx, cl);
+			return zeroable ? gomem_tiny_alloc_zeroable(size, gfp, ctx, cl) :
+					  gomem_tiny_alloc(size, gfp, ctx, cl);
 		return gomem_small_alloc(gomem_size_to_class(size), gfp, ctx, cl, zeroable);
 	}
 	if (unlikely(!size))
@@ -1027,7 +1123,7 @@ static noinline void gomem_free_slow(const void *p, struct mspan *s, unsigned lo
 		preempt_enable();
 		gomem_report(GOMEM_ERR_NMI, p, NULL, caller, 0);
 	} else if (state == MSPAN_TINY) {
-		gomem_tiny_free(s, p, caller);
+		gomem_tiny_free(s, p, caller, gomem_ctx_of(preempt_count()));
 	} else if (state == MSPAN_LARGE) {
 		gomem_large_free(s, p, caller);
 	} else if (forward && !s) {
@@ -1107,8 +1203,8 @@ out:
 static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 					  unsigned int ctx, bool forward)
 {
+	unsigned int idx, n, sc, state;
 	struct mcache_class *cc;
-	unsigned int idx, n, sc;
 	struct gomem_cobj *e;
 	struct mcache *c;
 	unsigned long id;
@@ -1116,9 +1212,10 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 
 	preempt_disable();
 	s = gomem_map_lookup(ptr);
-	if (unlikely(READ_ONCE(s->state) != MSPAN_SMALL)) {
-		if (READ_ONCE(s->state) == MSPAN_TINY)
-			gomem_tiny_free(s, ptr, caller);
+	state = READ_ONCE(s->state);
+	if (unlikely(state != MSPAN_SMALL)) {
+		if (state == MSPAN_TINY)
+			gomem_tiny_free(s, ptr, caller, ctx);
 		else
 			gomem_free_slow(ptr, s, caller, forward);
 		return;
@@ -1424,7 +1521,6 @@ static size_t gomem_object_size(const void *ptr, unsigned long caller)
 	enum gomem_error err = GOMEM_ERR_INVALID_FREE;
 	size_t size = 0;
 	struct mspan *s;
-	atomic_t *mask;
 	unsigned int idx;
 	u32 state;
 
@@ -1432,7 +1528,7 @@ static size_t gomem_object_size(const void *ptr, unsigned long caller)
 	s = gomem_span_of(ptr);
 	state = s ? READ_ONCE(s->state) : MSPAN_DEAD;
 	if (state == MSPAN_TINY) {
-		size = tiny_check(s, ptr, &mask, &err);
+		size = tiny_check(s, ptr, &err);
 	} else if (state == MSPAN_SMALL) {
 		if (gomem_obj_start(s, (unsigned long)ptr, &idx)) {
 			if (gomem_live_test(s, idx))

@@ -202,6 +202,7 @@ void gomem_tiny_retire(struct mcache *c)
 	c->tiny = 0;
 	c->tiny_mask = NULL;
 	c->tiny_span = NULL;
+	c->tiny_client = 0;	/* the fast path's test for a block: no client has id 0 */
 }
 
 /* Step @sc of a drain of @c: 0 retires its tiny block, 1 on flush class @sc. */

@@ -876,18 +876,25 @@ static __always_inline bool gomem_obj_start(const struct mspan *s, unsigned long
 }
 
 /*
- * The same without the test against nelems, for the free fast paths: the
+ * The same without the test against nelems, for the free fast paths (from
+ * the offset @off in the span and its divmagic, for the bulk free): the
  * only index past the objects a start in a span's tail can give, nelems,
  * has a live byte too (span_alloc() makes room), never set, so the claim
  * fails there and the free's slow path tells the tail from a double free.
  */
+static __always_inline bool gomem_obj_start_off(unsigned long off, u32 divmagic,
+						unsigned int *idx)
+{
+	u64 prod = (u64)off * divmagic;
+
+	*idx = prod >> 32;
+	return (u32)prod < divmagic;
+}
+
 static __always_inline bool gomem_obj_start_fast(const struct mspan *s, unsigned long p,
 						 unsigned int *idx)
 {
-	u64 prod = (u64)(p - s->base) * s->divmagic;
-
-	*idx = prod >> 32;
-	return (u32)prod < s->divmagic;
+	return gomem_obj_start_off(p - s->base, s->divmagic, idx);
 }
 
 /* Mark object @idx of @s held by client @id's caller: the allocation's plain store. */

@@ -1226,8 +1226,12 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 	}
 	gomem_race_window(ptr);
 	id = gomem_live_claim(s, idx);
-	/* One test for both: 0 (no live object) and a sampled object's flag. */
-	if (unlikely(id - 1 >= GOMEM_MAX_CLIENTS - 1)) {
+	/*
+	 * One test for both, of the byte's sign: 0 (no live object) and a
+	 * sampled object's flag, its top bit (ids are below it).
+	 */
+	BUILD_BUG_ON(GOMEM_LIVE_SAMPLED != 0x80 || GOMEM_MAX_CLIENTS > GOMEM_LIVE_SAMPLED);
+	if (unlikely((s8)id <= 0)) {
 		gomem_free_flagged(s, ptr, idx, id, caller, ctx);
 		return;
 	}
@@ -1436,13 +1440,16 @@ int __gomem_alloc_bulk(size_t size, gfp_t gfp, size_t n, void **ptrs, struct gom
 		gomem_free_bulk(i, ptrs);
 		return 0;
 	}
-	for (i = 0; i < n; i++) {
-		if (want_init_on_alloc(gfp))
-			memset(ptrs[i], 0, gomem_class_to_size[sc]);
-		kmemleak_alloc(ptrs[i], gomem_class_to_size[sc], 1, gfp);
-		if (static_branch_unlikely(&gomem_profile_key))
-			gomem_sample(ptrs[i], gomem_class_to_size[sc], false);
-	}
+	/* Nothing more to do per object, in the common case: one test. */
+	if (unlikely(want_init_on_alloc(gfp) || IS_ENABLED(CONFIG_DEBUG_KMEMLEAK) ||
+		     static_branch_unlikely(&gomem_profile_key)))
+		for (i = 0; i < n; i++) {
+			if (want_init_on_alloc(gfp))
+				memset(ptrs[i], 0, gomem_class_to_size[sc]);
+			kmemleak_alloc(ptrs[i], gomem_class_to_size[sc], 1, gfp);
+			if (static_branch_unlikely(&gomem_profile_key))
+				gomem_sample(ptrs[i], gomem_class_to_size[sc], false);
+		}
 	if (trace_gomem_alloc_enabled())
 		for (i = 0; i < n; i++)
 			trace_gomem_alloc(caller, ptrs[i], size, gfp, NUMA_NO_NODE);
@@ -1463,8 +1470,13 @@ EXPORT_SYMBOL_GPL(__gomem_alloc_bulk);
  */
 void gomem_free_bulk(size_t n, void **ptrs)
 {
-	unsigned long caller = _RET_IP_;
-	unsigned int pc = preempt_count(), ctx;
+	unsigned long caller = _RET_IP_, base = 0, len = 0;
+	unsigned int pc = preempt_count(), ctx, sc = 0;
+	struct mcache_class *cc = NULL;
+	struct mspan *s = NULL;
+	struct mcache *c;
+	u32 divmagic = 0;
+	void **pp;
 	size_t i;
 
 	if (static_branch_unlikely(&gomem_debug_key) || (pc & NMI_MASK)) {
@@ -1477,35 +1489,62 @@ void gomem_free_bulk(size_t n, void **ptrs)
 			trace_gomem_free(caller, ptrs[i]);
 	ctx = gomem_ctx_of(pc);
 	preempt_disable();
-	for (i = 0; i < n; i++) {
-		const void *ptr = ptrs[i];
+	c = this_cpu_read(gomem_pcpu.ctx[ctx]);
+	for (pp = ptrs; pp < ptrs + n; pp++) {
+		const void *ptr = *pp;
+		unsigned long off = (unsigned long)ptr - base;
 		unsigned int idx, id;
-		struct mspan *s;
+		struct gomem_cobj *e;
 
-		s = gomem_map_lookup(ptr);
-		if (unlikely(READ_ONCE(s->state) != MSPAN_SMALL)) {
-			gomem_free_slow(ptr, s, caller, false);
-			preempt_disable();
-			continue;
+		/*
+		 * The span of the last object freed, while it is one: an
+		 * object of it sits in this cache, so it stays (until a flush,
+		 * after which the page map is asked again).
+		 */
+		if (unlikely(off >= len)) {
+			s = gomem_map_lookup(ptr);
+			if (unlikely(READ_ONCE(s->state) != MSPAN_SMALL)) {
+				gomem_free_slow(ptr, s, caller, false);
+				goto again;
+			}
+			base = s->base;
+			off = (unsigned long)ptr - base;
+			len = (unsigned long)s->npages << GOMEM_PAGE_SHIFT;
+			divmagic = s->divmagic;
+			sc = s->spanclass;
+			cc = &c->cls[sc];
 		}
-		if (unlikely(!gomem_obj_start_fast(s, (unsigned long)ptr, &idx))) {
+		if (unlikely(!gomem_obj_start_off(off, divmagic, &idx))) {
 			gomem_free_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller);
-			preempt_disable();
-			continue;
+			goto again;
 		}
 		gomem_race_window(ptr);
 		id = gomem_live_claim(s, idx);
-		if (unlikely(!id)) {
-			gomem_free_claim_failed(ptr, s, idx, caller);
-			preempt_disable();
-			continue;
+		if (unlikely((s8)id <= 0)) {	/* as in gomem_free_in() */
+			if (!id) {
+				gomem_free_claim_failed(ptr, s, idx, caller);
+				goto again;
+			}
+			gomem_profile_free(ptr);
+			id &= ~GOMEM_LIVE_SAMPLED;
 		}
 		kmemleak_free(ptr);
-		if (unlikely(id & GOMEM_LIVE_SAMPLED))
-			gomem_profile_free(ptr);
 		if (want_init_on_free())
 			memset((void *)ptr, 0, s->elemsize);
-		gomem_cache_push(s, ptr, ctx, id & ~GOMEM_LIVE_SAMPLED);
+		if (unlikely(cc->count == cc->cap)) {
+			gomem_mcache_flush(c, sc, cc->batch);
+			len = 0;
+		}
+		e = &cc->objs[cc->count++];
+		e->obj = (void *)ptr;
+		e->span = s;
+		gomem_client_free(c, id, sc);
+		continue;
+again:
+		/* Reported or handed on, with preemption enabled: maybe another CPU now. */
+		preempt_disable();
+		c = this_cpu_read(gomem_pcpu.ctx[ctx]);
+		len = 0;
 	}
 	preempt_enable();
 }

@@ -599,10 +599,64 @@ static void gomem_test_bulk_bad(struct kunit *test)
 	kfree(foreign);
 }
 
+/* Frees of objects of @size bytes (their class's, or debug mode's slots') in snapshot @ms. */
+static u64 gt_class_frees(const struct gomem_memstats *ms, size_t size)
+{
+	unsigned int sc;
+	size_t bytes;
+
+	gt_counted_as(size, false, &bytes, &sc);
+	return ms->by_size[sc].frees;
+}
+
+/*
+ * gomem_free_bulk() of objects of three sizes, interleaved, so that every
+ * pointer is in another span than the one before: each goes back to its
+ * own class, counted there, and a later allocation of each size gets an
+ * object of that size's class (none went to another class's cache).
+ */
+static void gomem_test_bulk_mixed(struct kunit *test)
+{
+	static const size_t sizes[] = { 64, 256, 4096 };
+	const unsigned int per_size = 48 / ARRAY_SIZE(sizes);
+	struct gomem_memstats *before, *after;
+	u64 live = gt_live_objects();
+	unsigned int i, round;
+	unsigned long align;
+	size_t usable;
+	void *p[48];
+
+	before = kunit_kmalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kmalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	for (round = 0; round < 2; round++) {
+		for (i = 0; i < ARRAY_SIZE(p); i++) {
+			size_t size = sizes[i % ARRAY_SIZE(sizes)];
+
+			p[i] = gomem_alloc(size, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, p[i]);
+			gt_layout(size, false, &usable, &align);
+			KUNIT_EXPECT_EQ_MSG(test, gomem_usable_size(p[i]), usable,
+					    "round %u, object %u", round, i);
+		}
+		gomem_read_memstats(before);
+		gomem_free_bulk(ARRAY_SIZE(p), p);
+		gomem_read_memstats(after);
+		for (i = 0; i < ARRAY_SIZE(sizes); i++)
+			KUNIT_EXPECT_EQ_MSG(test, gt_class_frees(after, sizes[i]) -
+					    gt_class_frees(before, sizes[i]), per_size,
+					    "%zu bytes", sizes[i]);
+		KUNIT_EXPECT_EQ(test, gt_live_objects(), live);
+		KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+	}
+}
+
 static struct kunit_case gomem_bulk_cases[] = {
 	KUNIT_CASE_PARAM(gomem_test_bulk, gt_bulk_gen_params),
 	KUNIT_CASE(gomem_test_bulk_zero),
 	KUNIT_CASE(gomem_test_bulk_bad),
+	KUNIT_CASE(gomem_test_bulk_mixed),
 	{}
 };
 

@@ -621,12 +621,15 @@ static inline struct gomem_client_count *gomem_client_count_next(struct mcache *
 #define GOMEM_PROFILE_MAX_RATE	BIT(30)		/* the largest sampling rate, bytes */
 
 /* struct gomem_profile_rec - one stack of the profile, as gomem_profile_read() copies it. */
+#define GOMEM_PROFILE_FRAME_TEXT	96	/* bytes of a frame as text */
+
 struct gomem_profile_rec {
 	u64 alloc_objs;
 	u64 alloc_bytes;
 	u64 inuse_objs;
 	u64 inuse_bytes;
-	const char *text;		/* its frames as text (a module gone), or NULL */
+	/* its frames as text (a module gone), GOMEM_PROFILE_FRAME_TEXT bytes each; or NULL */
+	const char *text;
 	unsigned int nr;
 	unsigned long frames[GOMEM_PROFILE_DEPTH];
 };

@@ -758,6 +758,13 @@ EXPORT_SYMBOL_NS_GPL(gomem_set_race_hook, GOMEM_INTERNAL);
 /* === The interface === */
 
 /*
+ * The call site a report names: @caller, or, for 0, the return address of
+ * the entry point these inline paths are part of. Taken only on the paths
+ * that report or trace, so that the fast paths never load it.
+ */
+#define gomem_site(caller)	((caller) ?: _RET_IP_)
+
+/*
  * The small-object free fast path's end: push @ptr on the cache of context @ctx.
  * Preemption is disabled; the caller enables it.
  */
@@ -935,7 +942,7 @@ static __always_inline void *gomem_alloc_plain(size_t size, gfp_t gfp, unsigned 
 	unsigned int pc = preempt_count();
 
 	if (gomem_not_task(pc))
-		return gomem_alloc_ctx(size, gfp, caller, pc, zero, cl);
+		return gomem_alloc_ctx(size, gfp, gomem_site(caller), pc, zero, cl);
 	return gomem_alloc_in(size, gfp, GOMEM_CTX_TASK, zero, cl);
 }
 
@@ -958,7 +965,7 @@ static __always_inline void *gomem_alloc_at(size_t size, gfp_t gfp, unsigned lon
 					    void *zero, int node, struct gomem_client *cl)
 {
 	if (static_branch_unlikely(&gomem_hooked_key))
-		return gomem_alloc_hooked(size, gfp, caller, zero, node, cl);
+		return gomem_alloc_hooked(size, gfp, gomem_site(caller), zero, node, cl);
 	return gomem_alloc_plain(size, gfp, caller, zero, cl);
 }
 
@@ -1021,7 +1028,7 @@ EXPORT_SYMBOL_GPL(__gomem_kmalloc_track);
  */
 void *__gomem_alloc(size_t size, gfp_t gfp, struct gomem_client *cl)
 {
-	return gomem_alloc_at(size, gfp, _RET_IP_, &gomem_zerobase, NUMA_NO_NODE, cl);
+	return gomem_alloc_at(size, gfp, 0, &gomem_zerobase, NUMA_NO_NODE, cl);
 }
 EXPORT_SYMBOL_GPL(__gomem_alloc);
 
@@ -1039,7 +1046,7 @@ EXPORT_SYMBOL_GPL(__gomem_alloc);
  */
 void *__gomem_kmalloc(size_t size, gfp_t gfp, struct gomem_client *cl)
 {
-	return gomem_alloc_at(size, gfp, _RET_IP_, ZERO_SIZE_PTR, NUMA_NO_NODE, cl);
+	return gomem_alloc_at(size, gfp, 0, ZERO_SIZE_PTR, NUMA_NO_NODE, cl);
 }
 EXPORT_SYMBOL_GPL(__gomem_kmalloc);
 
@@ -1059,7 +1066,7 @@ EXPORT_SYMBOL_GPL(__gomem_kmalloc);
  */
 void *__gomem_kmalloc_node(size_t size, gfp_t gfp, int node, struct gomem_client *cl)
 {
-	return gomem_alloc_at(size, gfp, _RET_IP_, ZERO_SIZE_PTR, node, cl);
+	return gomem_alloc_at(size, gfp, 0, ZERO_SIZE_PTR, node, cl);
 }
 EXPORT_SYMBOL_GPL(__gomem_kmalloc_node);
 
@@ -1215,13 +1222,13 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 	state = READ_ONCE(s->state);
 	if (unlikely(state != MSPAN_SMALL)) {
 		if (state == MSPAN_TINY)
-			gomem_tiny_free(s, ptr, caller, ctx);
+			gomem_tiny_free(s, ptr, gomem_site(caller), ctx);
 		else
-			gomem_free_slow(ptr, s, caller, forward);
+			gomem_free_slow(ptr, s, gomem_site(caller), forward);
 		return;
 	}
 	if (unlikely(!gomem_obj_start_fast(s, (unsigned long)ptr, &idx))) {
-		gomem_free_report(GOMEM_ERR_INVALID_FREE, ptr, s, caller);
+		gomem_free_report(GOMEM_ERR_INVALID_FREE, ptr, s, gomem_site(caller));
 		return;
 	}
 	gomem_race_window(ptr);
@@ -1232,7 +1239,7 @@ static __always_inline void gomem_free_in(const void *ptr, unsigned long caller,
 	 */
 	BUILD_BUG_ON(GOMEM_LIVE_SAMPLED != 0x80 || GOMEM_MAX_CLIENTS > GOMEM_LIVE_SAMPLED);
 	if (unlikely((s8)id <= 0)) {
-		gomem_free_flagged(s, ptr, idx, id, caller, ctx);
+		gomem_free_flagged(s, ptr, idx, id, gomem_site(caller), ctx);
 		return;
 	}
 	kmemleak_free(ptr);
@@ -1278,7 +1285,7 @@ static __always_inline void gomem_free_plain(const void *ptr, unsigned long call
 	unsigned int pc = preempt_count();
 
 	if (gomem_not_task(pc)) {
-		gomem_free_ctx(ptr, caller, pc, forward);
+		gomem_free_ctx(ptr, gomem_site(caller), pc, forward);
 		return;
 	}
 	gomem_free_in(ptr, caller, GOMEM_CTX_TASK, forward);
@@ -1297,7 +1304,7 @@ static noinline void gomem_free_hooked(const void *ptr, unsigned long caller, bo
 static __always_inline void gomem_free_at(const void *ptr, unsigned long caller, bool forward)
 {
 	if (static_branch_unlikely(&gomem_hooked_key)) {
-		gomem_free_hooked(ptr, caller, forward);
+		gomem_free_hooked(ptr, gomem_site(caller), forward);
 		return;
 	}
 	gomem_free_plain(ptr, caller, forward);
@@ -1330,7 +1337,7 @@ void gomem_kfree_caller(const void *ptr, unsigned long caller)
  */
 void gomem_free(const void *ptr)
 {
-	gomem_free_at(ptr, _RET_IP_, false);
+	gomem_free_at(ptr, 0, false);
 }
 EXPORT_SYMBOL_GPL(gomem_free);
 
@@ -1350,7 +1357,7 @@ EXPORT_SYMBOL_GPL(gomem_free);
  */
 void gomem_kfree(const void *ptr)
 {
-	gomem_free_at(ptr, _RET_IP_, true);
+	gomem_free_at(ptr, 0, true);
 }
 EXPORT_SYMBOL_GPL(gomem_kfree);
 

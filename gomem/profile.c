@@ -55,7 +55,6 @@ DEFINE_STATIC_KEY_FALSE(gomem_profile_key);
 #define STACK_BUCKETS		1024
 #define OBJ_BUCKETS		4096
 /* Bytes of one frame put into text ("%pS" of it). */
-#define FRAME_TEXT		96
 
 /*
  * struct gomem_stack - one distinct call stack and object size, as Go's
@@ -74,7 +73,8 @@ struct gomem_stack {
 	u64 alloc_bytes;
 	u64 free_objs;
 	u64 free_bytes;
-	char *text;			/* nr * FRAME_TEXT, once a module of its frames went */
+	/* nr * GOMEM_PROFILE_FRAME_TEXT bytes, once a module of its frames went */
+	char *text;
 	unsigned long frames[GOMEM_PROFILE_DEPTH];
 };
 
@@ -472,11 +472,12 @@ static void profile_symbolize(struct module *mod, bool init)
 				break;
 		if (j == st->nr)
 			continue;
-		text = kmalloc_array(st->nr, FRAME_TEXT, GFP_KERNEL);
+		text = kmalloc_array(st->nr, GOMEM_PROFILE_FRAME_TEXT, GFP_KERNEL);
 		if (!text)
 			continue;	/* its frames stay addresses */
 		for (j = 0; j < st->nr; j++)
-			snprintf(text + j * FRAME_TEXT, FRAME_TEXT, "%pS", (void *)st->frames[j]);
+			snprintf(text + j * GOMEM_PROFILE_FRAME_TEXT, GOMEM_PROFILE_FRAME_TEXT,
+				 "%pS", (void *)st->frames[j]);
 		raw_spin_lock_irqsave(&gomem_prof.lock, flags);
 		if (!st->text) {
 			st->text = text;
@@ -550,7 +551,7 @@ static int heap_show(struct seq_file *m, void *v)
 		for (j = 0; j < r->nr; j++) {
 			if (r->text)
 				seq_printf(m, "#\t0x%p\t%s\n", (void *)r->frames[j],
-					   r->text + j * FRAME_TEXT);
+					   r->text + j * GOMEM_PROFILE_FRAME_TEXT);
 			else
 				seq_printf(m, "#\t0x%p\t%pS\n", (void *)r->frames[j],
 					   (void *)r->frames[j]);

@@ -197,6 +197,9 @@ static int check_heap(void)
 	for (i = 0; i < GOMEM_FREE_LISTS; i++) {
 		struct mspan *run;
 
+		CHECK(test_bit(i, gomem_heap.free_nonempty) == !list_empty(&gomem_heap.free[i]),
+		      "free list %u is %sempty, its bit says otherwise", i,
+		      list_empty(&gomem_heap.free[i]) ? "" : "not ");
 		list_for_each_entry(run, &gomem_heap.free[i], node) {
 			CHECK(run->state == MSPAN_FREE, "free list %u holds a span in state %u",
 			      i, run->state);

@@ -38,7 +38,7 @@
  *
  *   mcentral.lock   raw, IRQ-safe. Guards one span class: its partial and full
  *                   lists, nspans, nfree, the transfer cache and, for every
- *                   span of the class, alloc_bits, alloc_cache, freeindex,
+ *                   span of the class, alloc_bits, freeindex,
  *                   alloc_count and list.
  *   mheap.lock      raw, IRQ-safe. Guards free runs, arenas, span states and
  *                   page-map writes, the heap byte counters and the idle work.
@@ -156,9 +156,8 @@ struct mspan {
 		struct rcu_head rcu;
 	};
 	u8 list;			/* mcentral list it is on (mcentral.lock) */
-	u16 freeindex;			/* objects below are not looked at by refill */
+	u16 freeindex;			/* a multiple of 64: the word a take starts at */
 	u16 alloc_count;		/* objects handed out of the span */
-	u64 alloc_cache;		/* ~alloc_bits from freeindex, for ctz */
 	unsigned long *alloc_bits;	/* 1: handed out (to a caller or an mcache) */
 	/* Free runs: on mheap.scav, oldest first, and since when (mheap.lock). */
 	struct list_head lru;
@@ -337,11 +336,14 @@ enum gomem_pool {
  * sum of their inuse_pages in bytes; heap_released == the sum of their
  * released_pages in bytes; so heap_sys == heap_inuse + heap_released + the
  * bytes of the free runs, and the pages held are heap_sys - heap_released;
- * narenas == |arenas|; scav holds every free run, by idle_since, oldest first.
+ * narenas == |arenas|; scav holds every free run, by idle_since, oldest first;
+ * bit i of free_nonempty is set iff free[i] is not empty.
  */
 struct mheap {
 	raw_spinlock_t lock;		/* see the lock order above */
 	struct list_head free[GOMEM_FREE_LISTS];	/* free runs by npages (lock) */
+	/* Bit i: free[i] is not empty, for a first fit in a few words (lock). */
+	DECLARE_BITMAP(free_nonempty, GOMEM_FREE_LISTS);
 	struct list_head arenas;	/* every arena held (lock) */
 	struct list_head scav;		/* every free run, oldest first (lock) */
 	/* Byte counters (lock; read racily by statistics and the shrinker). */

@@ -31,7 +31,7 @@
  *     goes below zero takes the slow path, which records the sample and
  *     flags the object (GOMEM_LIVE_SAMPLED).
  *  4. If the mcache has none, it refills a batch from the class's mcentral,
- *     which hands out objects of its partial spans (alloc_cache, ctz).
+ *     which hands out objects of its partial spans (ctz on their alloc bits).
  *  5. If the mcentral has no partial span, the mheap carves a span of
  *     class_to_npages pages from a free run of an arena.
  *  6. If the mheap has no free run large enough, it takes an arena from the
@@ -52,8 +52,9 @@
  *     counts the free for that client, whoever frees it; a flagged (sampled)
  *     object first leaves the profile. The object is pushed on the freeing
  *     CPU's mcache, whichever CPU allocated it.
- *  4. A full mcache flushes its oldest half to the mcentral, which clears
- *     the objects' alloc bits; a span with no object left goes to the mheap.
+ *  4. A full mcache flushes the newest half (the top of its stack) to the
+ *     mcentral, which parks it in its transfer cache or clears the objects'
+ *     alloc bits; a span with no object left goes to the mheap.
  *  5. A tiny object clears its bit in its block's mask; the last one out of
  *     a block no cache holds releases the block as in 3.
  *  6. A large object's span goes to the mheap directly.

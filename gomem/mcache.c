@@ -138,10 +138,13 @@ noinline struct mcache *gomem_refill(unsigned int sc, gfp_t gfp)
 }
 
 /**
- * gomem_mcache_flush() - hand the @n oldest objects of a class back to its mcentral
+ * gomem_mcache_flush() - hand the @n newest objects of a class back to its mcentral
  * @c: the cache
  * @sc: span class
  * @n: objects to flush, at most the class's count
+ *
+ * The top of the class's stack goes, as a tcmalloc per-CPU cache's overflow
+ * does: the objects kept stay where they are (no copy).
  *
  * Context: the cache's owner with preemption disabled, or nobody else can use @c.
  */
@@ -151,9 +154,8 @@ void gomem_mcache_flush(struct mcache *c, unsigned int sc, unsigned int n)
 
 	if (!n)
 		return;
-	gomem_central_return(sc, cc->objs, n);
 	cc->count -= n;
-	memmove(cc->objs, cc->objs + n, cc->count * sizeof(*cc->objs));
+	gomem_central_return(sc, cc->objs + cc->count, n);
 }
 
 /**

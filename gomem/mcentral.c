@@ -5,9 +5,10 @@
  * Each mcentral keeps its spans on two lists, as Go 1.5 did (nonempty and
  * empty, later partial and full): spans with objects left to hand out, and
  * spans without. A per-CPU cache refills by taking a batch of objects found
- * with Go's nextFreeIndex (alloc_cache scanned with count-trailing-zeros,
- * freeindex moving up) and flushes by handing a batch back, clearing their
- * alloc bits. A span whose last object comes back goes to the mheap.
+ * in the alloc bits a word at a time (count-trailing-zeros on the word's
+ * complement, as Go's nextFreeIndex does on alloc_cache) and flushes by
+ * handing a batch back, clearing their alloc bits. A span whose last object
+ * comes back goes to the mheap.
  *
  * Between the caches and the spans sits a transfer cache per class, as in
  * tcmalloc: a flush parks its batch there (a copy under the lock) and a
@@ -17,8 +18,9 @@
  * scavenger's passes, gomem_scavenge(), gomem_drain_all()).
  *
  * Go finds freed objects again when the sweeper rebuilds allocBits; gomem
- * clears alloc bits at flush time, so when freeindex reaches nelems while
- * objects are free below it, the scan simply starts over at 0 (the sweep).
+ * clears alloc bits at flush time, so a take's scan, which starts at
+ * freeindex's word (where the last one stopped), wraps around to word 0 to
+ * find the objects freed below it (the sweep).
  *
  * Layer 5 (internal.h): calls mheap.c and report.c.
  */
@@ -97,88 +99,60 @@ unsigned long gomem_central_bytes(void)
 	return PAGE_ALIGN(xfer_pool_size);
 }
 
-/* Load alloc_cache with the complement of the alloc bits from freeindex's word. */
-static void span_refill_alloc_cache(struct mspan *s, unsigned int idx)
+/* The free objects of word @w of @s's alloc bits: its clear bits below nelems. */
+static u64 span_free_word(const struct mspan *s, unsigned int w)
 {
-	s->alloc_cache = ~(u64)s->alloc_bits[idx / 64];
+	u64 free = ~(u64)s->alloc_bits[w];
+	unsigned int past = s->nelems - w * BITS_PER_LONG;
+
+	return past < BITS_PER_LONG ? free & (BIT_ULL(past) - 1) : free;
 }
 
 /*
- * Go's nextFreeIndex: the index of the next object at or after freeindex
- * whose alloc bit is clear, or nelems. alloc_cache holds the complement of
- * the alloc bits from freeindex onward, already shifted.
- */
-static unsigned int span_next_free_index(struct mspan *s)
-{
-	unsigned int sfi = s->freeindex, n = s->nelems, bit, result;
-	u64 cache;
-
-	if (sfi >= n)
-		return n;
-	cache = s->alloc_cache;
-	while (!cache) {
-		sfi = (sfi + 64) & ~63U;
-		if (sfi >= n) {
-			s->freeindex = n;
-			return n;
-		}
-		span_refill_alloc_cache(s, sfi);
-		cache = s->alloc_cache;
-	}
-	bit = __ffs64(cache);
-	result = sfi + bit;
-	if (result >= n) {
-		s->freeindex = n;
-		return n;
-	}
-	s->alloc_cache = bit == 63 ? 0 : cache >> (bit + 1);
-	sfi = result + 1;
-	if (sfi % 64 == 0 && sfi != n)
-		span_refill_alloc_cache(s, sfi);
-	s->freeindex = sfi;
-	return result;
-}
-
-/* Start the scan over: the freed objects below freeindex become visible. */
-static void span_sweep(struct mspan *s)
-{
-	s->freeindex = 0;
-	span_refill_alloc_cache(s, 0);
-}
-
-/*
- * Move up to @n objects of partial span @s into @cc; a span left with none
- * goes on full. Past @n, while @cc has room, the take goes on to the end of
- * the cache line of live bytes it is in: objects whose live bytes share a
- * line then start out in one cache, and two CPUs allocating and freeing
- * their own objects do not write the same line.
+ * Move up to @n objects of partial span @s into @cc, a word of alloc bits at
+ * a time: each free object of a word found with count-trailing-zeros (Go's
+ * nextFreeIndex, on a whole word), the word's bits set at once. The scan
+ * starts at freeindex's word, where the last take stopped, and wraps around
+ * (objects freed below it are found again: Go's sweep). Past @n, while @cc
+ * has room, the take finishes its word: the 64 objects whose live bytes
+ * share a cache line then start out in one cache, so two CPUs allocating
+ * and freeing their own objects do not write the same line. A span left
+ * with no free object goes on full.
  */
 static unsigned int span_take_locked(struct mcentral *mc, struct mspan *s,
 				     struct mcache_class *cc, unsigned int n)
 	__must_hold(&mc->lock)
 {
-	unsigned int moved = 0, next = 0;
+	unsigned int moved = 0, room = cc->cap - cc->count, left = s->nelems - s->alloc_count;
+	unsigned int words = BITS_TO_LONGS(s->nelems), w = s->freeindex / BITS_PER_LONG;
+	struct gomem_cobj *e = cc->objs + cc->count;
+	unsigned long size = s->elemsize;
 
 	lockdep_assert_held(&mc->lock);
-	while ((moved < n || (next % SMP_CACHE_BYTES && cc->count < cc->cap)) &&
-	       s->alloc_count < s->nelems) {
-		unsigned int idx = span_next_free_index(s);
-		unsigned long obj;
+	room = min(room, left);
+	n = min(n, room);
+	while (moved < n) {
+		u64 free = span_free_word(s, w), taken = 0;
+		unsigned long base = s->base + w * BITS_PER_LONG * size;
 
-		if (idx == s->nelems) {
-			span_sweep(s);
-			continue;
+		while (free && moved < room) {
+			unsigned int bit = __ffs64(free);
+
+			free &= free - 1;
+			taken |= BIT_ULL(bit);
+			e->obj = (void *)(base + bit * size);
+			e->span = s;
+			e++;
+			moved++;
 		}
-		__set_bit(idx, s->alloc_bits);
-		s->alloc_count++;
-		mc->nfree--;
-		obj = s->base + idx * (unsigned long)s->elemsize;
-		cc->objs[cc->count].obj = (void *)obj;
-		cc->objs[cc->count].span = s;
-		cc->count++;
-		moved++;
-		next = idx + 1;
+		s->alloc_bits[w] |= taken;
+		if (moved < n && ++w == words)
+			w = 0;
 	}
+	s->freeindex = w * BITS_PER_LONG;
+	cc->count += moved;
+	s->alloc_count += moved;
+	mc->nfree -= moved;
 	if (s->alloc_count == s->nelems) {
 		list_move(&s->node, &mc->full);
 		s->list = MCENTRAL_FULL;
@@ -190,8 +164,7 @@ static unsigned int span_take_locked(struct mcentral *mc, struct mspan *s,
  * Move the objects of one wholly free word of partial span @s's alloc bits -
  * 64 objects whose live bytes fill one cache line - into @cc, as many as it
  * has room for: no other cache holds an object of that line, so this CPU's
- * allocations and frees of them write a line no other CPU writes. Not the
- * word alloc_cache holds (freeindex's), whose copy would go stale. Return:
+ * allocations and frees of them write a line no other CPU writes. Return:
  * objects moved; 0 when no word is wholly free.
  */
 static unsigned int span_take_line_locked(struct mcentral *mc, struct mspan *s,
@@ -202,8 +175,7 @@ static unsigned int span_take_line_locked(struct mcentral *mc, struct mspan *s,
 
 	lockdep_assert_held(&mc->lock);
 	for (w = 0; w * BITS_PER_LONG < s->nelems; w++) {
-		if (s->alloc_bits[w] || (s->freeindex < s->nelems &&
-					 w == s->freeindex / BITS_PER_LONG))
+		if (s->alloc_bits[w])
 			continue;
 		end = min_t(unsigned int, (w + 1) * BITS_PER_LONG, s->nelems);
 		for (idx = w * BITS_PER_LONG; idx < end && cc->count < cc->cap; idx++) {

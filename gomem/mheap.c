@@ -46,6 +46,7 @@
  * Layer 4 (internal.h): calls fixalloc.c and report.c.
  */
 
+#include <linux/bitmap.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
 #include <linux/log2.h>
@@ -401,9 +402,9 @@ static void map_destroy(void)
 
 /* === Free runs === */
 
-static struct list_head *free_list(unsigned int npages)
+static unsigned int free_list_index(unsigned int npages)
 {
-	return &gomem_heap.free[min_t(unsigned int, npages, GOMEM_FREE_LISTS) - 1];
+	return min_t(unsigned int, npages, GOMEM_FREE_LISTS) - 1;
 }
 
 static void run_insert_locked(struct mspan *run)
@@ -413,7 +414,10 @@ static void run_insert_locked(struct mspan *run)
 	WRITE_ONCE(run->state, MSPAN_FREE);
 	map_set_locked(run->base, run);
 	map_set_locked(run->base + (run->npages - 1) * GOMEM_PAGE_SIZE, run);
-	list_add(&run->node, free_list(run->npages));
+	unsigned int i = free_list_index(run->npages);
+
+	list_add(&run->node, &gomem_heap.free[i]);
+	__set_bit(i, gomem_heap.free_nonempty);
 }
 
 /* Take a free run out of its list and the page map. */
@@ -421,7 +425,11 @@ static void run_remove_locked(struct mspan *run)
 	__must_hold(&gomem_heap.lock)
 {
 	lockdep_assert_held(&gomem_heap.lock);
+	unsigned int i = free_list_index(run->npages);
+
 	list_del(&run->node);
+	if (list_empty(&gomem_heap.free[i]))
+		__clear_bit(i, gomem_heap.free_nonempty);
 	map_set_locked(run->base, NULL);
 	map_set_locked(run->base + (run->npages - 1) * GOMEM_PAGE_SIZE, NULL);
 }
@@ -465,9 +473,9 @@ static struct mspan *run_find_locked(unsigned int npages)
 	unsigned int i, seen = 0;
 
 	lockdep_assert_held(&gomem_heap.lock);
-	for (i = npages - 1; i < GOMEM_FREE_LISTS - 1; i++)
-		if (!list_empty(&gomem_heap.free[i]))
-			return list_first_entry(&gomem_heap.free[i], struct mspan, node);
+	i = find_next_bit(gomem_heap.free_nonempty, GOMEM_FREE_LISTS - 1, npages - 1);
+	if (i < GOMEM_FREE_LISTS - 1)
+		return list_first_entry(&gomem_heap.free[i], struct mspan, node);
 	list_for_each_entry(run, &gomem_heap.free[GOMEM_FREE_LISTS - 1], node) {
 		if (run->npages < npages)
 			continue;
@@ -907,7 +915,6 @@ struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_
 		s->nelems = nelems;
 		s->elemsize = gomem_class_to_size[sizeclass];
 		s->divmagic = gomem_class_to_divmagic[sizeclass];
-		s->alloc_cache = ~0ULL;
 	} else {
 		s->nelems = 1;
 		s->elemsize = npages << GOMEM_PAGE_SHIFT;
@@ -1182,6 +1189,7 @@ void gomem_heap_exit(void)
 	gomem_heap.heap_released = 0;
 	for (i = 0; i < GOMEM_FREE_LISTS; i++)
 		INIT_LIST_HEAD(&gomem_heap.free[i]);
+	bitmap_zero(gomem_heap.free_nonempty, GOMEM_FREE_LISTS);
 	INIT_LIST_HEAD(&gomem_heap.scav);
 	for (i = 0; i < GOMEM_NR_POOLS; i++)
 		gomem_fixalloc_destroy(&gomem_pools[i]);

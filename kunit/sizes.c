@@ -10,6 +10,7 @@
 #include <linux/minmax.h>
 #include <linux/sched.h>
 #include <linux/sizes.h>
+#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "gomem_test.h"
@@ -159,6 +160,73 @@ static void gomem_test_class_boundaries(struct kunit *test)
 	for (i = 0, bad = 0; i < n; i++)
 		bad += !gt_intact(objs[i], size, sc);
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "objects overlap");
+	for (i = 0; i < n; i++)
+		gomem_free(objs[i]);
+}
+
+/* Sort pointers ascending (sort()'s comparison). */
+static int gt_ptr_cmp(const void *a, const void *b)
+{
+	unsigned long x = *(const unsigned long *)a, y = *(const unsigned long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The objects a refill hands out are the span's own and handed out once:
+ * each a start of one of its objects, below nelems (a span's last word of
+ * alloc bits is partly past nelems for most classes), and none twice. Three
+ * spans and one more object; then four rounds of: a random third freed, the
+ * caches and transfer caches drained (their alloc bits cleared, in words
+ * before and after the one where the span's scan stopped), and as many
+ * allocated again, which the scans must find, wrapping around.
+ */
+static void gomem_test_class_refill_exact(struct kunit *test)
+{
+	const u16 *c = test->param_value;
+	unsigned int sc = c - gomem_class_to_size, nelems = gomem_class_to_nelems[sc];
+	unsigned int i, r, n = 3 * nelems + 1, bad = 0, dup = 0;
+	u32 rnd = 0x9e3779b9 ^ sc;
+	size_t size = *c;
+	void **objs;
+
+	if (gomem_debug_mode())
+		kunit_skip(test, "debug mode: objects are slots of other classes");
+	if (size < GOMEM_TINY_SIZE && gt_tiny_enabled())
+		kunit_skip(test, "tiny objects: blocks of the 16-byte class");
+	objs = kunit_kcalloc(test, n, sizeof(*objs), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, objs);
+	gt_drain_all();
+	for (i = 0; i < n; i++) {
+		objs[i] = gomem_alloc(size, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+	}
+	for (r = 0; r < 4; r++) {
+		for (i = 0; i < n; i++) {
+			if (gt_rand(&rnd) % 3)
+				continue;
+			gomem_free(objs[i]);
+			objs[i] = NULL;
+		}
+		gt_drain_all();
+		for (i = 0; i < n; i++) {
+			if (objs[i])
+				continue;
+			objs[i] = gomem_alloc(size, GFP_KERNEL);
+			KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		}
+	}
+	/* A start past nelems, or inside an object, is no live object: size 0, reported. */
+	for (i = 0; i < n; i++) {
+		if (gomem_usable_size(objs[i]) != size && !bad++)
+			kunit_err(test, "%p is no live object of %zu bytes (%u per span)",
+				  objs[i], size, nelems);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0, "of %u objects", n);
+	sort(objs, n, sizeof(*objs), gt_ptr_cmp, NULL);
+	for (i = 1; i < n; i++)
+		dup += objs[i] == objs[i - 1];
+	KUNIT_EXPECT_EQ_MSG(test, dup, 0, "objects handed out twice, of %u", n);
 	for (i = 0; i < n; i++)
 		gomem_free(objs[i]);
 }
@@ -657,6 +725,7 @@ static struct kunit_case gomem_sizes_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(gomem_test_every_size, gt_size_ranges_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE_PARAM(gomem_test_class_boundaries, gt_class_gen),
+	KUNIT_CASE_PARAM(gomem_test_class_refill_exact, gt_class_gen),
 	KUNIT_CASE(gomem_test_zero_size),
 	{}
 };

@@ -21,6 +21,9 @@
 #   kmem:kmalloc, kmem:kfree on (their cost when on).
 #   GOMEM_BENCH_GOMEM_PARAMS="profile_rate=524288" in the environment: gomem
 #   loaded with those parameters (the heap profile's cost when on).
+#   GOMEM_INSNS_PROFILE=N in the environment: also where the instructions
+#   went, the N functions that ran most per operation in each run kind
+#   (scripts/insns-profile.py; build/bench-insns-profile.txt).
 # Writes build/bench-insns.txt (the table: scenario, size, allocator,
 # instructions and locked instructions per operation, medians of the
 # repeats) and build/bench-insns.log, build/bench-insns-plugin.log.
@@ -37,11 +40,16 @@ log=$GOMEM_TOP/build/bench-insns.log
 plog=$GOMEM_TOP/build/bench-insns-plugin.log
 txt=$GOMEM_TOP/build/bench-insns.txt
 rm -f "$plog"
+pcs= syms=0
+if [ -n "${GOMEM_INSNS_PROFILE:-}" ]; then
+	pcs=,pcs=on syms=1
+fi
 note "counting instructions on the bench kernel (${params[*]}), log in $log"
-bash "$GOMEM_TOP/scripts/vm-run.sh" -i -x -plugin -x "$plugin" -x -d -x plugin -x -D -x "$plog" \
+bash "$GOMEM_TOP/scripts/vm-run.sh" -i -x -plugin -x "$plugin$pcs" \
+	-x -d -x plugin -x -D -x "$plog" \
 	-k "$kdir/arch/x86/boot/bzImage" -s "$GOMEM_TOP/scripts/guest/bench.sh" \
 	-p "params=${params[*]}" -p tiny_off=0 -p "trace=${GOMEM_BENCH_TRACE:-0}" \
-	-p "gomem_params=${GOMEM_BENCH_GOMEM_PARAMS:-}" \
+	-p "gomem_params=${GOMEM_BENCH_GOMEM_PARAMS:-}" -p "syms=$syms" \
 	-l "$log" -M 1024 -t 3600 -a "quiet noreplace-smp" \
 	-m "$out/gomem/gomem.ko" -m "$out/bench/gomem_bench.ko"
 grep -q 'bench-done:' "$log" || die "no bench-done line (log: $log)"
@@ -83,4 +91,10 @@ END {
 	exit bad
 }' "$plog" "$log" >"$txt" || die "joining the plugin's regions failed (see $plog, $log)"
 cat "$txt"
+if [ -n "${GOMEM_INSNS_PROFILE:-}" ]; then
+	python3 "$GOMEM_TOP/scripts/insns-profile.py" --top "$GOMEM_INSNS_PROFILE" "$plog" "$log" \
+		"$kdir/System.map" >"$GOMEM_TOP/build/bench-insns-profile.txt" ||
+		die "summing the profile failed"
+	cat "$GOMEM_TOP/build/bench-insns-profile.txt"
+fi
 note "per operation: an alloc+free pair (fast, floor), one object (batch, mixed); in $txt"

@@ -11,7 +11,14 @@
  *
  *   gomem-insns region=N insns=I locked=L
  *
- * N counts regions from 0 in the order they end. "Locked" is every
+ * N counts regions from 0 in the order they end. With the argument
+ * "pcs=on" (-plugin gomem-insns.so,pcs=on) it also prints, before that
+ * line, where the region's instructions were: one line per translation
+ * block start address that ran in it,
+ *
+ *   gomem-insns-pc region=N pc=ADDR insns=I
+ *
+ * which scripts/insns-profile.py sums per function. "Locked" is every
  * instruction with a LOCK prefix (F0, among the legacy and REX prefixes)
  * and every XCHG with a memory operand (86/87 with ModRM mod != 3), which
  * the CPU locks without a prefix. Counting is exact with one vCPU (the
@@ -26,6 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mark.h"
@@ -70,6 +78,10 @@ void qemu_plugin_register_vcpu_insn_exec_inline(struct qemu_plugin_insn *insn,
 void qemu_plugin_register_vcpu_insn_exec_cb(struct qemu_plugin_insn *insn,
 					    qemu_plugin_vcpu_udata_cb_t cb,
 					    enum qemu_plugin_cb_flags flags, void *userdata);
+void qemu_plugin_register_vcpu_tb_exec_cb(struct qemu_plugin_tb *tb,
+					  qemu_plugin_vcpu_udata_cb_t cb,
+					  enum qemu_plugin_cb_flags flags, void *userdata);
+uint64_t qemu_plugin_tb_vaddr(const struct qemu_plugin_tb *tb);
 void qemu_plugin_outs(const char *string);
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
@@ -81,6 +93,21 @@ static uint64_t insns;		/* every instruction executed */
 static uint64_t locked;		/* locked ones */
 static uint64_t start_insns, start_locked, region;
 static bool in_region;
+
+/*
+ * pcs=on: a record per translated block, its instructions counted while a
+ * region runs. A block translated again gets a record of its own; the
+ * host's script adds records of one address.
+ */
+struct tb_rec {
+	uint64_t pc;
+	uint64_t n;		/* instructions in the block */
+	uint64_t insns;		/* of them, executed in the current region */
+};
+
+static bool pcs;
+static struct tb_rec **recs;
+static size_t nrecs, recs_cap;
 #endif
 
 /* The ModRM byte after the opcode at @op says: a memory operand (mod != 3). */
@@ -131,6 +158,30 @@ static void mark_start(unsigned int vcpu, void *udata)
 	in_region = true;
 }
 
+static void tb_exec(unsigned int vcpu, void *udata)
+{
+	struct tb_rec *r = udata;
+
+	if (in_region)
+		r->insns += r->n;
+}
+
+/* The region's blocks, one line each, their counts then reset. */
+static void print_pcs(void)
+{
+	char line[128];
+	size_t i;
+
+	for (i = 0; i < nrecs; i++) {
+		if (!recs[i]->insns)
+			continue;
+		snprintf(line, sizeof(line), "gomem-insns-pc region=%" PRIu64 " pc=%#" PRIx64
+			 " insns=%" PRIu64 "\n", region, recs[i]->pc, recs[i]->insns);
+		qemu_plugin_outs(line);
+		recs[i]->insns = 0;
+	}
+}
+
 static void mark_stop(unsigned int vcpu, void *udata)
 {
 	char line[128];
@@ -138,9 +189,34 @@ static void mark_stop(unsigned int vcpu, void *udata)
 	if (!in_region)
 		return;
 	in_region = false;
+	if (pcs)
+		print_pcs();
 	snprintf(line, sizeof(line), "gomem-insns region=%" PRIu64 " insns=%" PRIu64
 		 " locked=%" PRIu64 "\n", region++, insns - start_insns, locked - start_locked);
 	qemu_plugin_outs(line);
+}
+
+/* A record for a block at @pc of @n instructions; false when out of memory. */
+static bool add_rec(uint64_t pc, size_t n)
+{
+	struct tb_rec *r;
+
+	if (nrecs == recs_cap) {
+		size_t cap = recs_cap ? 2 * recs_cap : 4096;
+		struct tb_rec **p = realloc(recs, cap * sizeof(*p));
+
+		if (!p)
+			return false;
+		recs = p;
+		recs_cap = cap;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return false;
+	r->pc = pc;
+	r->n = n;
+	recs[nrecs++] = r;
+	return true;
 }
 
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -148,6 +224,9 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	size_t i, n = qemu_plugin_tb_n_insns(tb);
 
 	qemu_plugin_register_vcpu_tb_exec_inline(tb, QEMU_PLUGIN_INLINE_ADD_U64, &insns, n);
+	if (pcs && add_rec(qemu_plugin_tb_vaddr(tb), n))
+		qemu_plugin_register_vcpu_tb_exec_cb(tb, tb_exec, QEMU_PLUGIN_CB_NO_REGS,
+						     recs[nrecs - 1]);
 	for (i = 0; i < n; i++) {
 		struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
 		const uint8_t *b = qemu_plugin_insn_data(insn);
@@ -167,6 +246,16 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 __attribute__((visibility("default")))
 int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info, int argc, char **argv)
 {
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "pcs=on")) {
+			pcs = true;
+		} else {
+			fprintf(stderr, "gomem-insns: unknown argument %s\n", argv[i]);
+			return -1;
+		}
+	}
 	if (!info->system_emulation || info->system.smp_vcpus != 1) {
 		fprintf(stderr, "gomem-insns: needs system emulation with one vCPU\n");
 		return -1;

@@ -32,6 +32,9 @@ static int check_small_span(struct mspan *s, unsigned int sc, bool full)
 	CHECK(READ_ONCE(s->state) == (sc == GOMEM_TINY_SPANCLASS ? MSPAN_TINY : MSPAN_SMALL),
 	      "class %u span state %u", sc, s->state);
 	CHECK(s->spanclass == sc, "span on class %u list has class %u", sc, s->spanclass);
+	CHECK(s->nelems == ((size_t)s->npages << GOMEM_PAGE_SHIFT) / gomem_spanclass_size(sc) &&
+	      s->npages <= gomem_class_to_npages[gomem_spanclass_sizeclass(sc)],
+	      "class %u span of %u pages holds %u objects", sc, s->npages, s->nelems);
 	CHECK(s->alloc_count == bitmap_weight(s->alloc_bits, s->nelems),
 	      "class %u span alloc_count %u != popcount(alloc_bits) %u", sc,
 	      s->alloc_count, bitmap_weight(s->alloc_bits, s->nelems));
@@ -71,7 +74,7 @@ static int check_centrals(void)
 
 	for (sc = 1; sc < GOMEM_NUM_SPANCLASSES; sc++) {
 		struct mcentral *mc = &gomem_central[sc];
-		unsigned long flags, n = 0, nfree = 0;
+		unsigned long flags, n = 0, nfree = 0, pages = 0;
 		unsigned int i, idx;
 		struct mspan *s;
 
@@ -79,14 +82,18 @@ static int check_centrals(void)
 		list_for_each_entry(s, &mc->partial, node) {
 			bad += check_small_span(s, sc, false);
 			nfree += s->nelems - s->alloc_count;
+			pages += s->npages;
 			n++;
 		}
 		list_for_each_entry(s, &mc->full, node) {
 			bad += check_small_span(s, sc, true);
+			pages += s->npages;
 			n++;
 		}
 		CHECK(n == mc->nspans, "class %u has %lu spans listed, nspans %lu", sc, n,
 		      mc->nspans);
+		CHECK(pages == mc->npages, "class %u spans have %lu pages, npages %lu", sc,
+		      pages, mc->npages);
 		CHECK(mc->nxfer <= mc->xfer_cap, "class %u transfer cache holds %u > %u", sc,
 		      mc->nxfer, mc->xfer_cap);
 		for (i = 0; i < mc->nxfer && i < mc->xfer_cap; i++) {

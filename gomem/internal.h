@@ -280,14 +280,16 @@ struct gomem_pcpu {
 
 /*
  * struct mcentral - the spans of one span class.
- * Invariants: nspans == |partial| + |full|; nfree == the sum over partial
- * spans of (nelems - alloc_count); every span on full has alloc_count == nelems.
+ * Invariants: nspans == |partial| + |full|; npages == the sum of their
+ * npages; nfree == the sum over partial spans of (nelems - alloc_count);
+ * every span on full has alloc_count == nelems.
  */
 struct mcentral {
 	raw_spinlock_t lock;		/* see the lock order above */
 	struct list_head partial;	/* spans with free objects (lock) */
 	struct list_head full;		/* spans with none (lock) */
 	unsigned long nspans;		/* spans of this class (lock; statistics read racily) */
+	unsigned long npages;		/* gomem pages of those spans (lock; ditto) */
 	unsigned long nfree;		/* objects not handed out, in those spans (lock; ditto) */
 	/*
 	 * The transfer cache (tcmalloc's): free objects flushed by one CPU's

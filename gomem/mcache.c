@@ -91,6 +91,33 @@ static struct mcache *mcache_create(enum gomem_ctx ctx)
 	return c;
 }
 
+/*
+ * Spans a class has before its new spans get Go's size, class_to_npages:
+ * until then, the fewest pages that hold one object and waste at most a
+ * quarter at the tail. A class with few objects - a module's handful of
+ * 27 KiB buffers - then holds 32 KiB a buffer, not an 80 KiB span of
+ * three that one buffer pins; a class with many keeps Go's spans, whose
+ * tail waste is under 12.5 %.
+ */
+#define GOMEM_SMALL_SPANS	4
+
+/* The pages of a new span of class @sc. */
+static unsigned int span_npages(unsigned int sc)
+{
+	unsigned int szc = gomem_spanclass_sizeclass(sc);
+	unsigned int npages = gomem_class_to_npages[szc];
+	unsigned int size = gomem_class_to_size[szc], n;
+
+	/* Racy: the count may change meanwhile; either answer makes a good span. */
+	if (npages == 1 || data_race(gomem_central[sc].nspans) >= GOMEM_SMALL_SPANS)
+		return npages;
+	/* The fewest pages whose tail wastes at most a quarter. */
+	for (n = DIV_ROUND_UP(size, GOMEM_PAGE_SIZE); n < npages; n++)
+		if (((n * GOMEM_PAGE_SIZE) % size) * 4 <= n * GOMEM_PAGE_SIZE)
+			break;
+	return n;
+}
+
 /**
  * gomem_refill() - refill one class of the current cache: the fast paths' exit
  * @sc: span class
@@ -98,7 +125,9 @@ static struct mcache *mcache_create(enum gomem_ctx ctx)
  *
  * Takes a batch from the class's mcentral; when it has no partial span, a
  * fresh span from the mheap (which may take an arena from the page
- * allocator), and the batch from that span as it is listed - into the cache
+ * allocator; the class's first GOMEM_SMALL_SPANS spans hold one object or a
+ * page's worth, later ones have Go's size), and the batch from that span as
+ * it is listed - into the cache
  * of whatever CPU and context the task runs on by then. Steps 4-6 of the
  * allocation walk (malloc.c).
  *
@@ -109,9 +138,8 @@ static struct mcache *mcache_create(enum gomem_ctx ctx)
  */
 noinline struct mcache *gomem_refill(unsigned int sc, gfp_t gfp)
 {
-	unsigned int npages = gomem_class_to_npages[gomem_spanclass_sizeclass(sc)];
 	struct mcache_class *cc;
-	unsigned int room;
+	unsigned int room, npages;
 	struct mcache *c;
 	struct mspan *s;
 
@@ -119,6 +147,7 @@ noinline struct mcache *gomem_refill(unsigned int sc, gfp_t gfp)
 	cc = &c->cls[sc];
 	if (cc->count || gomem_central_fill(sc, cc, cc->batch))
 		return c;
+	npages = span_npages(sc);
 	preempt_enable();
 	s = gomem_heap_alloc(npages, sc, gfp);
 	if (!s)

@@ -265,6 +265,7 @@ unsigned int gomem_central_add_span(unsigned int sc, struct mspan *s, struct mca
 	list_add(&s->node, &mc->partial);
 	s->list = MCENTRAL_PARTIAL;
 	mc->nspans++;
+	mc->npages += s->npages;
 	mc->nfree += s->nelems;
 	moved = span_take_locked(mc, s, cc, n);
 	raw_spin_unlock_irqrestore(&mc->lock, flags);
@@ -297,6 +298,7 @@ static void central_release_locked(struct mcentral *mc, struct gomem_cobj *objs,
 		if (!s->alloc_count) {
 			list_move(&s->node, empty);
 			mc->nspans--;
+			mc->npages -= s->npages;
 			mc->nfree -= s->nelems;
 		}
 	}

@@ -874,7 +874,8 @@ unsigned long gomem_heap_scavenge(struct gomem_scavenge_req *req)
 
 /**
  * gomem_heap_alloc() - carve a span from the heap, growing it if needed
- * @npages: gomem pages in the span
+ * @npages: gomem pages in the span: for a small span, at most its class's
+ *	    class_to_npages, and room for one object at least
  * @spanclass: its span class; 0 for a large object
  * @gfp: allocation flags of the caller
  *
@@ -885,7 +886,9 @@ unsigned long gomem_heap_scavenge(struct gomem_scavenge_req *req)
 struct mspan *gomem_heap_alloc(unsigned int npages, unsigned int spanclass, gfp_t gfp)
 {
 	unsigned int sizeclass = gomem_spanclass_sizeclass(spanclass);
-	unsigned int nelems = spanclass ? gomem_class_to_nelems[sizeclass] : 0;
+	/* As many objects as fit: Go's count for the class's own span size. */
+	unsigned int nelems = spanclass ? ((size_t)npages << GOMEM_PAGE_SHIFT) /
+					  gomem_class_to_size[sizeclass] : 0;
 	struct mspan *s, *run, *spare = NULL;
 	struct gomem_arena *arena;
 	atomic_t *masks = NULL;

@@ -209,12 +209,13 @@ static int gomem_proc_show(struct seq_file *m, void *v)
 		struct gomem_class_stats *cs = &ms->by_size[sc];
 		/* A racy read: a figure for display, written under the mcentral lock. */
 		unsigned long spans = data_race(gomem_central[sc].nspans);
+		/* The same: a class's first spans are smaller than Go's (mcache.c). */
+		unsigned long pages = data_race(gomem_central[sc].npages);
 		u64 live = cs->mallocs - cs->frees;
 
 		seq_printf(m, "%u %llu %u %u %llu %lu %lu %llu %llu %llu\n", sc, cs->size,
 			   gomem_class_to_nelems[sc], gomem_class_to_npages[sc], live, spans,
-			   spans * gomem_class_to_npages[sc] * GOMEM_PAGE_SIZE, live * cs->size,
-			   cs->mallocs, cs->frees);
+			   pages * GOMEM_PAGE_SIZE, live * cs->size, cs->mallocs, cs->frees);
 	}
 	gomem_proc_clients(m, st);
 	kfree(st);

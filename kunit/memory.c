@@ -371,6 +371,43 @@ static u64 gt_free_held(const struct gomem_memstats *ms)
 #define GT_FRAG_OBJS	16
 
 /*
+ * A class with few objects gets small spans: with no span of its own, a
+ * 27264-byte object takes a span of 4 pages (one object, a sixth of it
+ * unused), not Go's 10 pages of 3 objects; the class's fifth span has Go's
+ * size. Each allocation here takes a new span (none has a free object),
+ * and heap_inuse counts its pages.
+ */
+static void gomem_test_small_first_spans(struct kunit *test)
+{
+	unsigned int sc = gt_class_of(27264), i, go_pages = gomem_class_to_npages[sc];
+	struct gomem_memstats *ms = kunit_kzalloc(test, sizeof(*ms), GFP_KERNEL);
+	u64 inuse, grew[5];
+	void *objs[5];
+
+	KUNIT_ASSERT_NOT_NULL(test, ms);
+	if (gomem_debug_mode())
+		kunit_skip(test, "debug mode: objects are slots of other classes");
+	KUNIT_ASSERT_EQ(test, gomem_class_to_size[sc], 27264);
+	KUNIT_ASSERT_EQ(test, go_pages, 10);
+	gt_drain_all();		/* the class's empty spans, if any, go to the heap */
+	gomem_read_memstats(ms);
+	inuse = ms->heap_inuse;
+	for (i = 0; i < ARRAY_SIZE(objs); i++) {
+		objs[i] = gomem_alloc(27264, GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, objs[i]);
+		gomem_read_memstats(ms);
+		grew[i] = ms->heap_inuse - inuse;
+		inuse = ms->heap_inuse;
+	}
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ_MSG(test, grew[i], 4 * GOMEM_PAGE_SIZE, "span %u", i + 1);
+	KUNIT_EXPECT_EQ_MSG(test, grew[4], (u64)go_pages * GOMEM_PAGE_SIZE, "span 5");
+	for (i = 0; i < ARRAY_SIZE(objs); i++)
+		gomem_free(objs[i]);
+	KUNIT_EXPECT_EQ(test, gomem_check_heap(), 0);
+}
+
+/*
  * Free runs between spans in use go back page by page while the arena stays:
  * every other one of 16 large objects freed, the heap scavenged. Nothing free
  * is held afterwards, the arena still is, its released pages are no longer
@@ -632,6 +669,7 @@ static struct kunit_case gomem_memory_cases[] = {
 	KUNIT_CASE_SLOW(gomem_test_memory_returns),
 	KUNIT_CASE(gomem_test_memstats_exact),
 	KUNIT_CASE_SLOW(gomem_test_memstats_invariants),
+	KUNIT_CASE(gomem_test_small_first_spans),
 	KUNIT_CASE(gomem_test_release_fragmented_arena),
 	KUNIT_CASE(gomem_test_shrinker_counts_releasable),
 	KUNIT_CASE(gomem_test_memory_limit),

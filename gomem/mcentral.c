@@ -109,15 +109,50 @@ static u64 span_free_word(const struct mspan *s, unsigned int w)
 }
 
 /*
+ * Take up to @max of @free, objects of word @w of @s's alloc bits, lowest
+ * first (count-trailing-zeros: Go's nextFreeIndex, on a whole word), into
+ * the entries at @e, and set their bits at once. Return: objects taken.
+ */
+static __always_inline unsigned int span_take_word(struct mspan *s, unsigned int w, u64 free,
+						   struct gomem_cobj *e, unsigned int max)
+{
+	unsigned long size = s->elemsize, base = s->base + w * BITS_PER_LONG * size;
+	struct gomem_cobj *p = e, *end = e + max;
+	u64 rest = free;
+
+	while (rest && p < end) {
+		unsigned int bit = __ffs64(rest);
+
+		rest &= rest - 1;
+		p->obj = (void *)(base + bit * size);
+		p->span = s;
+		p++;
+	}
+	s->alloc_bits[w] |= free & ~rest;	/* the bits taken */
+	return p - e;
+}
+
+/* @moved objects of @s went into @cc: the counts, and the full list if none is left. */
+static void span_took_locked(struct mcentral *mc, struct mspan *s, struct mcache_class *cc,
+			     unsigned int moved)
+	__must_hold(&mc->lock)
+{
+	cc->count += moved;
+	s->alloc_count += moved;
+	mc->nfree -= moved;
+	if (s->alloc_count == s->nelems) {
+		list_move(&s->node, &mc->full);
+		s->list = MCENTRAL_FULL;
+	}
+}
+
+/*
  * Move up to @n objects of partial span @s into @cc, a word of alloc bits at
- * a time: each free object of a word found with count-trailing-zeros (Go's
- * nextFreeIndex, on a whole word), the word's bits set at once. The scan
- * starts at freeindex's word, where the last take stopped, and wraps around
- * (objects freed below it are found again: Go's sweep). Past @n, while @cc
- * has room, the take finishes its word: the 64 objects whose live bytes
- * share a cache line then start out in one cache, so two CPUs allocating
- * and freeing their own objects do not write the same line. A span left
- * with no free object goes on full.
+ * a time. The scan starts at freeindex's word, where the last take stopped,
+ * and wraps around (objects freed below it are found again: Go's sweep).
+ * Past @n, while @cc has room, the take finishes its word: the 64 objects
+ * whose live bytes share a cache line then start out in one cache, so two
+ * CPUs allocating and freeing their own objects do not write the same line.
  */
 static unsigned int span_take_locked(struct mcentral *mc, struct mspan *s,
 				     struct mcache_class *cc, unsigned int n)
@@ -126,37 +161,17 @@ static unsigned int span_take_locked(struct mcentral *mc, struct mspan *s,
 	unsigned int moved = 0, room = cc->cap - cc->count, left = s->nelems - s->alloc_count;
 	unsigned int words = BITS_TO_LONGS(s->nelems), w = s->freeindex / BITS_PER_LONG;
 	struct gomem_cobj *e = cc->objs + cc->count;
-	unsigned long size = s->elemsize;
 
 	lockdep_assert_held(&mc->lock);
 	room = min(room, left);
 	n = min(n, room);
 	while (moved < n) {
-		u64 free = span_free_word(s, w), taken = 0;
-		unsigned long base = s->base + w * BITS_PER_LONG * size;
-
-		while (free && moved < room) {
-			unsigned int bit = __ffs64(free);
-
-			free &= free - 1;
-			taken |= BIT_ULL(bit);
-			e->obj = (void *)(base + bit * size);
-			e->span = s;
-			e++;
-			moved++;
-		}
-		s->alloc_bits[w] |= taken;
+		moved += span_take_word(s, w, span_free_word(s, w), e + moved, room - moved);
 		if (moved < n && ++w == words)
 			w = 0;
 	}
 	s->freeindex = w * BITS_PER_LONG;
-	cc->count += moved;
-	s->alloc_count += moved;
-	mc->nfree -= moved;
-	if (s->alloc_count == s->nelems) {
-		list_move(&s->node, &mc->full);
-		s->list = MCENTRAL_FULL;
-	}
+	span_took_locked(mc, s, cc, moved);
 	return moved;
 }
 
@@ -171,30 +186,17 @@ static unsigned int span_take_line_locked(struct mcentral *mc, struct mspan *s,
 					  struct mcache_class *cc)
 	__must_hold(&mc->lock)
 {
-	unsigned int w, idx, end, moved = 0;
+	unsigned int w, moved = 0;
 
 	lockdep_assert_held(&mc->lock);
 	for (w = 0; w * BITS_PER_LONG < s->nelems; w++) {
-		if (s->alloc_bits[w])
-			continue;
-		end = min_t(unsigned int, (w + 1) * BITS_PER_LONG, s->nelems);
-		for (idx = w * BITS_PER_LONG; idx < end && cc->count < cc->cap; idx++) {
-			unsigned long obj = s->base + idx * (unsigned long)s->elemsize;
-
-			__set_bit(idx, s->alloc_bits);
-			cc->objs[cc->count].obj = (void *)obj;
-			cc->objs[cc->count].span = s;
-			cc->count++;
-			moved++;
+		if (!s->alloc_bits[w]) {
+			moved = span_take_word(s, w, span_free_word(s, w), cc->objs + cc->count,
+					       cc->cap - cc->count);
+			break;
 		}
-		break;
 	}
-	s->alloc_count += moved;
-	mc->nfree -= moved;
-	if (s->alloc_count == s->nelems) {
-		list_move(&s->node, &mc->full);
-		s->list = MCENTRAL_FULL;
-	}
+	span_took_locked(mc, s, cc, moved);
 	return moved;
 }
 

@@ -33,7 +33,8 @@
  *  4. If the mcache has none, it refills a batch from the class's mcentral,
  *     which hands out objects of its partial spans (ctz on their alloc bits).
  *  5. If the mcentral has no partial span, the mheap carves a span of
- *     class_to_npages pages from a free run of an arena.
+ *     class_to_npages pages (fewer for a class's first spans: mcache.c)
+ *     from a free run of an arena, the first that fits.
  *  6. If the mheap has no free run large enough, it takes an arena from the
  *     page allocator with the caller's gfp (only now, with preemption
  *     enabled and no lock held, may the call sleep), then retries from 3.

@@ -25,6 +25,8 @@
 #   make bench-insns     instructions and locked instructions per operation,
 #                        exact: icount VM with one vCPU and the project's QEMU
 #                        plugin (bench/plugin/insns.c)
+#   (make bench and make bench-insns pass gomem_bench's parameters given on
+#   the command line, e.g. make bench-insns only=fast fast_max=64 repeats=1)
 #   make dropin          real modules on gomem: ext2 and test_printf from
 #                        linux-source-6.12 switched by gomem_kmalloc.h, run in
 #                        QEMU (a file workload of DROPIN_FILES files, default
@@ -59,11 +61,16 @@ check:
 check-kasan check-kcsan check-rt:
 	bash scripts/variants.sh $(@:check-%=%)
 
+# gomem_bench's module parameters set on make's command line, passed on.
+BENCH_PARAMS := only budget_ms repeats batch_objects mixed_live tiny_objects mem_objects \
+	churn_mb churn_live_mb rcu_objects churn_steady_ms fast_max parallel_size
+BENCH_ARGS = $(foreach p,$(BENCH_PARAMS),$(if $(filter command line,$(origin $(p))),$(p)=$($(p))))
+
 bench:
-	bash scripts/bench.sh
+	bash scripts/bench.sh $(BENCH_ARGS)
 
 bench-insns:
-	bash scripts/bench-insns.sh
+	bash scripts/bench-insns.sh $(BENCH_ARGS)
 
 irqsoff:
 	bash scripts/irqsoff.sh $(IRQSOFF_OBJECTS)

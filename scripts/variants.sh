@@ -38,6 +38,11 @@ kcsan_allowed=(
 	# Page flags: kmap_local_page() reads folio->flags in a page fault while
 	# lru_add() sets PG_lru with an atomic bitop on another CPU (mm/swap.c).
 	'data-race in kmap_local_page / lru_add$'
+	# The same flags word read (marked) by __handle_mm_fault() in a page
+	# fault while lru_add() sets PG_lru during the LRU drain of another
+	# fault (mm/memory.c, mm/swap.c); seen at /init's first fork, before
+	# gomem was loaded (8 December 2026).
+	'data-race in __handle_mm_fault / lru_add$'
 	# Workqueue: wq_worker_running(), the scheduler's hook as a kworker runs
 	# again, reads its pool's state; the other access was not caught ("race
 	# at unknown origin"; kernel/workqueue.c).

@@ -152,6 +152,7 @@ static int check_heap(void)
 		while (p < arena->npages) {
 			unsigned long addr = arena->base + (unsigned long)p * GOMEM_PAGE_SIZE;
 			struct mspan *s;
+			u32 state;
 
 			if (test_bit(p, arena->released)) {
 				/* Not this arena's any more: whatever the map says is another's. */
@@ -168,7 +169,9 @@ static int check_heap(void)
 				CHECK(0, "arena page %u: no span starts there", p);
 				break;
 			}
-			if (s->state == MSPAN_FREE) {
+			/* Once: a large free sets its span's state without the lock. */
+			state = READ_ONCE(s->state);
+			if (state == MSPAN_FREE) {
 				CHECK(gomem_span_of((void *)(addr + (s->npages - 1) *
 						    GOMEM_PAGE_SIZE)) == s,
 				      "free run's last page not mapped to it");
@@ -177,9 +180,9 @@ static int check_heap(void)
 				free_bytes += (unsigned long)s->npages * GOMEM_PAGE_SIZE;
 				nfree++;
 			} else {
-				CHECK(s->state == MSPAN_SMALL || s->state == MSPAN_TINY ||
-				      s->state == MSPAN_LARGE || s->state == MSPAN_FREEING,
-				      "span in arena has state %u", s->state);
+				CHECK(state == MSPAN_SMALL || state == MSPAN_TINY ||
+				      state == MSPAN_LARGE || state == MSPAN_FREEING,
+				      "span in arena has state %u", state);
 				arena_inuse += s->npages;
 			}
 			p += s->npages;
@@ -310,7 +313,7 @@ static int check_objects(void)
 			s = gomem_span_of((void *)addr);
 			if (!s || !s->npages)
 				break;
-			if (s->state == MSPAN_LARGE)
+			if (READ_ONCE(s->state) == MSPAN_LARGE)	/* as above */
 				bad += gomem_debug_check_slot((void *)s->base, s,
 							      (size_t)s->npages << GOMEM_PAGE_SHIFT,
 							      true);

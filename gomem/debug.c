@@ -509,7 +509,8 @@ static void report_leaks(struct module *mod)
 			s = gomem_span_of((void *)addr);
 			if (!s || !s->npages)
 				break;
-			if (s->state == MSPAN_LARGE)
+			/* Once: a large free sets its span's state without the lock. */
+			if (READ_ONCE(s->state) == MSPAN_LARGE)
 				note_leak(l, (void *)s->base, (size_t)s->npages << GOMEM_PAGE_SHIFT,
 					  mod);
 			addr += (unsigned long)s->npages * GOMEM_PAGE_SIZE;

@@ -995,14 +995,20 @@ void gomem_heap_free(struct mspan *s)
 		span_free(s);
 	}
 
+	/*
+	 * A neighbour's state is read once: a large object's free claims its
+	 * span without this lock (cmpxchg from MSPAN_LARGE), but a state
+	 * becomes MSPAN_FREE only under it, so either value read says "not
+	 * free" there.
+	 */
 	if (run->base > arena->base) {
 		prev = gomem_span_of((void *)(run->base - GOMEM_PAGE_SIZE));
-		if (prev && (prev->state != MSPAN_FREE || prev->arena != arena))
+		if (prev && (READ_ONCE(prev->state) != MSPAN_FREE || prev->arena != arena))
 			prev = NULL;
 	}
 	if (end < arena_end) {
 		next = gomem_span_of((void *)end);
-		if (next && (next->state != MSPAN_FREE || next->arena != arena))
+		if (next && (READ_ONCE(next->state) != MSPAN_FREE || next->arena != arena))
 			next = NULL;
 	}
 	if (prev) {

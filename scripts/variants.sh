@@ -47,6 +47,13 @@ kcsan_allowed=(
 	# again, reads its pool's state; the other access was not caught ("race
 	# at unknown origin"; kernel/workqueue.c).
 	'data-race in wq_worker_running\+'
+	# The same at the tick: wq_worker_tick() reads the running worker's
+	# state from the timer interrupt ("race at unknown origin").
+	'data-race in wq_worker_tick\+'
+	# A kthread exiting: do_exit() sets PF_EXITING in tsk->flags while
+	# kthread_stop()'s to_kthread() reads the flags for PF_KTHREAD
+	# (kernel/exit.c, kernel/kthread.c).
+	'data-race in do_exit / to_kthread$'
 	# The PS/2 mouse at probe and power-off: a command being sent
 	# (__ps2_command(), ps2_do_sendbyte()) while i8042's interrupt handler
 	# (ps2_interrupt(), ps2_handle_response()) updates the same ps2dev state

@@ -125,9 +125,9 @@ static unsigned int span_npages(unsigned int sc)
  *
  * Takes a batch from the class's mcentral; when it has no partial span, a
  * fresh span from the mheap (which may take an arena from the page
- * allocator; the class's first GOMEM_SMALL_SPANS spans hold one object or a
- * page's worth, later ones have Go's size), and the batch from that span as
- * it is listed - into the cache
+ * allocator; the class's first GOMEM_SMALL_SPANS spans are smaller than
+ * Go's, span_npages()), and the batch from that span as it is listed - into
+ * the cache
  * of whatever CPU and context the task runs on by then. Steps 4-6 of the
  * allocation walk (malloc.c).
  *

@@ -109,16 +109,16 @@ static u64 span_free_word(const struct mspan *s, unsigned int w)
 }
 
 /*
- * Take up to @max of @free, objects of word @w of @s's alloc bits, lowest
- * first (count-trailing-zeros: Go's nextFreeIndex, on a whole word), into
- * the entries at @e, and set their bits at once. Return: objects taken.
+ * Take up to @max free objects of word @w of @s's alloc bits, lowest first
+ * (count-trailing-zeros: Go's nextFreeIndex, on a whole word), into the
+ * entries at @e, and set their bits at once. Return: objects taken.
  */
-static __always_inline unsigned int span_take_word(struct mspan *s, unsigned int w, u64 free,
+static __always_inline unsigned int span_take_word(struct mspan *s, unsigned int w,
 						   struct gomem_cobj *e, unsigned int max)
 {
 	unsigned long size = s->elemsize, base = s->base + w * BITS_PER_LONG * size;
 	struct gomem_cobj *p = e, *end = e + max;
-	u64 rest = free;
+	u64 free = span_free_word(s, w), rest = free;
 
 	while (rest && p < end) {
 		unsigned int bit = __ffs64(rest);
@@ -166,7 +166,7 @@ static unsigned int span_take_locked(struct mcentral *mc, struct mspan *s,
 	room = min(room, left);
 	n = min(n, room);
 	while (moved < n) {
-		moved += span_take_word(s, w, span_free_word(s, w), e + moved, room - moved);
+		moved += span_take_word(s, w, e + moved, room - moved);
 		if (moved < n && ++w == words)
 			w = 0;
 	}
@@ -191,8 +191,7 @@ static unsigned int span_take_line_locked(struct mcentral *mc, struct mspan *s,
 	lockdep_assert_held(&mc->lock);
 	for (w = 0; w * BITS_PER_LONG < s->nelems; w++) {
 		if (!s->alloc_bits[w]) {
-			moved = span_take_word(s, w, span_free_word(s, w), cc->objs + cc->count,
-					       cc->cap - cc->count);
+			moved = span_take_word(s, w, cc->objs + cc->count, cc->cap - cc->count);
 			break;
 		}
 	}

@@ -410,12 +410,12 @@ static unsigned int free_list_index(unsigned int npages)
 static void run_insert_locked(struct mspan *run)
 	__must_hold(&gomem_heap.lock)
 {
+	unsigned int i = free_list_index(run->npages);
+
 	lockdep_assert_held(&gomem_heap.lock);
 	WRITE_ONCE(run->state, MSPAN_FREE);
 	map_set_locked(run->base, run);
 	map_set_locked(run->base + (run->npages - 1) * GOMEM_PAGE_SIZE, run);
-	unsigned int i = free_list_index(run->npages);
-
 	list_add(&run->node, &gomem_heap.free[i]);
 	__set_bit(i, gomem_heap.free_nonempty);
 }
@@ -424,9 +424,9 @@ static void run_insert_locked(struct mspan *run)
 static void run_remove_locked(struct mspan *run)
 	__must_hold(&gomem_heap.lock)
 {
-	lockdep_assert_held(&gomem_heap.lock);
 	unsigned int i = free_list_index(run->npages);
 
+	lockdep_assert_held(&gomem_heap.lock);
 	list_del(&run->node);
 	if (list_empty(&gomem_heap.free[i]))
 		__clear_bit(i, gomem_heap.free_nonempty);

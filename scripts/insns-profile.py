@@ -9,10 +9,12 @@ PLUGIN_LOG has the plugin's "gomem-insns-pc region=R pc=ADDR insns=I" lines
 (pcs=on, bench/plugin/insns.c); BENCH_LOG the bench's "bench-region R: NAME
 SIZE ALLOCATOR ... ops=N" lines and the guest's "ksym: ADDR TYPE NAME [gomem]"
 lines (gomem's symbols from /proc/kallsyms); SYSTEM_MAP the kernel's symbols
-(the test kernels have no KASLR). A block is charged to the function its first
-address lies in: a block never crosses a function's end unless the code falls
-through into the next one, which kernel code does not do. Addresses that no
-symbol covers (the bench module's loop) count as "(bench module)".
+(the test kernels have no KASLR), and its "kmod: gomem SIZE ... ADDR" line
+(gomem's /proc/modules line: where its text ends). A block is charged to the
+function its first address lies in: a block never crosses a function's end
+unless the code falls through into the next one, which kernel code does not
+do. Addresses past the kernel's text and outside gomem's module (the bench
+module's loop) count as "(bench module)".
 """
 
 import argparse
@@ -24,11 +26,14 @@ from collections import defaultdict
 PC = re.compile(r"gomem-insns-pc region=(\d+) pc=(0x[0-9a-f]+) insns=(\d+)")
 REGION = re.compile(r"bench-region (\d+): (.*) ops=(\d+)\s*$")
 KSYM = re.compile(r"ksym: ([0-9a-f]+) [tT] (\S+)")
+KMOD = re.compile(r"kmod: gomem (\d+) .* 0x([0-9a-f]+)")
 
 
 def read_symbols(system_map, bench_log):
-    """Sorted (address, name) of text symbols: the kernel's and gomem's."""
+    """Sorted (address, name) of text symbols, the kernel's and gomem's; the
+    kernel's last symbol; the end of gomem's module (None if not printed)."""
     syms = []
+    gomem_end = None
     with open(system_map) as f:
         for line in f:
             parts = line.split()
@@ -40,8 +45,11 @@ def read_symbols(system_map, bench_log):
             m = KSYM.search(line)
             if m:
                 syms.append((int(m.group(1), 16), "gomem:" + m.group(2)))
+            m = KMOD.search(line)
+            if m:
+                gomem_end = int(m.group(2), 16) + int(m.group(1))
     syms.sort()
-    return syms, kernel_end
+    return syms, kernel_end, gomem_end
 
 
 def main():
@@ -52,19 +60,18 @@ def main():
     ap.add_argument("system_map")
     a = ap.parse_args()
 
-    syms, kernel_end = read_symbols(a.system_map, a.bench_log)
+    syms, kernel_end, gomem_end = read_symbols(a.system_map, a.bench_log)
     addrs = [s[0] for s in syms]
-    gomem_start = min((s[0] for s in syms if s[1].startswith("gomem:")), default=None)
 
     def name_of(pc):
         i = bisect.bisect_right(addrs, pc) - 1
         if i < 0:
             return "(unknown)"
         name = syms[i][1]
-        # Past the kernel's last symbol and below gomem's first: another module.
+        # Past the kernel's text, in no gomem function: another module.
         if not name.startswith("gomem:") and pc > kernel_end + (1 << 20):
             return "(bench module)"
-        if name.startswith("gomem:") and gomem_start is not None and pc < gomem_start:
+        if name.startswith("gomem:") and gomem_end is not None and pc >= gomem_end:
             return "(bench module)"
         return name
 

@@ -10,12 +10,14 @@
 # kmem:kmalloc, kmem:kfree on (recorded in tracefs' ring buffer), to measure
 # what they cost on; gomem_params, gomem's own (e.g. profile_rate=524288, to
 # measure the heap profile on); syms, 1 to print gomem's symbols ("ksym:"
-# lines from /proc/kallsyms) for make bench-insns's profile.
+# lines from /proc/kallsyms) and its /proc/modules line ("kmod:", its size
+# and address) for make bench-insns's profile.
 # Markers: gomem_bench's "bench-header:", "bench: ", "bench-failed:" and
 # "bench-done:" lines (Documentation/performance.rst), copied with dmesg.
 insmod /gomem.ko ${gomem_params:-} || exit 1
 if [ "${syms:-0}" = 1 ]; then
 	grep '\[gomem\]' /proc/kallsyms | sed 's/^/ksym: /'
+	grep '^gomem ' /proc/modules | sed 's/^/kmod: /'
 fi
 if [ "${trace:-0}" = 1 ]; then
 	mkdir -p /sys/kernel/tracing
